@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "util/base64.h"
+#include "util/hash.h"
+#include "util/status.h"
+#include "util/time.h"
+
+namespace sl {
+namespace {
+
+TEST(Crc32c, KnownVectors) {
+  EXPECT_EQ(crc32c(""), 0u);
+  EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
+  std::string zeros(32, '\0');
+  EXPECT_EQ(crc32c(zeros), 0x8A9136AAu);
+  // Extending in pieces equals one pass.
+  std::string s = "The quick brown fox jumps over the lazy dog, twice over and again";
+  uint32_t c = crc32c_extend(crc32c(s.substr(0, 7)), s.data() + 7, s.size() - 7);
+  EXPECT_EQ(c, crc32c(s));
+}
+
+TEST(Md5, KnownVectors) {
+  EXPECT_EQ(hex_lower(md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(hex_lower(md5("abc")), "900150983cd24fb0d6963f7d28e17f72");
+}
+
+TEST(Sha256, KnownVectorsAndHmac) {
+  EXPECT_EQ(hex_lower(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // RFC 4231 test case 2.
+  EXPECT_EQ(hex_lower(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Base64, RoundTripAndRejects) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    auto enc = base64_encode(s);
+    auto dec = base64_decode(enc);
+    ASSERT_TRUE(dec.has_value()) << enc;
+    EXPECT_EQ(*dec, s);
+  }
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_FALSE(base64_decode("Zm9").has_value());
+  EXPECT_FALSE(base64_decode("Zm9v!mFy").has_value());
+  EXPECT_FALSE(base64_decode("Z===").has_value());
+  std::string all;
+  for (int i = 0; i < 256; i++) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(*base64_decode(base64_encode(all)), all);
+}
+
+TEST(Time, Iso8601) {
+  EXPECT_EQ(format_iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+  int64_t t;
+  ASSERT_TRUE(parse_iso8601_ms("2026-11-24T12:48:00.123Z", &t));
+  EXPECT_EQ(format_iso8601_ms(t), "2026-11-24T12:48:00.123Z");
+  ASSERT_TRUE(parse_iso8601_ms("2026-11-24T14:48:00+02:00", &t));
+  EXPECT_EQ(format_iso8601_ms(t), "2026-11-24T12:48:00.000Z");
+  EXPECT_FALSE(parse_iso8601_ms("2026-13-01", &t));
+  EXPECT_FALSE(parse_iso8601_ms("yesterday", &t));
+}
+
+TEST(Result, CarriesValueOrStatus) {
+  Result<int> a = 5;
+  EXPECT_TRUE(a.ok());
+  EXPECT_EQ(*a, 5);
+  Result<int> b = not_found("x");
+  EXPECT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), Errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace sl
