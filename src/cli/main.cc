@@ -1,0 +1,120 @@
+// streamlake: the command-line entry point.
+//   streamlake serve   — the daemon (Kinesis API, HTTP API) on 127.0.0.1:4566
+//   streamlake demo    — the daemon plus the AWS solution's pipeline and a producer
+//   streamlake produce — the sample producer over the Kinesis API
+#include <CLI/CLI.hpp>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/produce.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace {
+
+volatile bool g_stop = false;
+void on_signal(int) { g_stop = true; }
+
+struct ServeFlags {
+  std::string config_file;
+  std::string data_dir;
+  std::string host;
+  int port = -1;
+  bool no_fsync = false;
+};
+
+int run_serve(const ServeFlags& f, bool demo) {
+  sl::server::Config cfg;
+  if (!f.config_file.empty()) {
+    auto st = sl::server::load_config_file(f.config_file, &cfg);
+    if (!st.ok()) {
+      std::fprintf(stderr, "streamlake: %s\n", st.message().c_str());
+      return 2;
+    }
+  }
+  if (!f.data_dir.empty()) cfg.data_dir = f.data_dir;
+  if (!f.host.empty()) cfg.host = f.host;
+  if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
+  if (f.no_fsync) cfg.fsync = false;
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (cfg.host != "127.0.0.1" && cfg.host != "localhost" && cfg.host != "::1" && cfg.tls_cert_file.empty())
+    std::fprintf(stderr,
+                 "streamlake: WARNING: listening on %s without TLS: credentials and data cross the network "
+                 "in clear text. Use --tls-cert/--tls-key (see docs/security.md).\n",
+                 cfg.host.c_str());
+
+  auto server = sl::server::Server::start(cfg);
+  if (!server.ok()) {
+    std::fprintf(stderr, "streamlake: cannot start: %s\n", server.status().to_string().c_str());
+    return 1;
+  }
+  std::printf("streamlake: listening http=%s:%u\n", cfg.host.c_str(), (*server)->http_port());
+  std::printf("streamlake: data in %s, credentials in %s/credentials\n",
+              std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
+  std::fflush(stdout);
+  (void)demo;
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::printf("streamlake: stopping (signal %d)\n", sig);
+  std::fflush(stdout);
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"streamlake: real-time analytics in one binary"};
+  app.require_subcommand(1);
+
+  ServeFlags sf;
+  auto add_serve_flags = [&](CLI::App* c) {
+    c->add_option("--config", sf.config_file, "TOML config file");
+    c->add_option("--data", sf.data_dir, "data directory (default ./data)");
+    c->add_option("--host", sf.host, "address to bind (default 127.0.0.1)");
+    c->add_option("--port", sf.port, "HTTP port for the Kinesis API, HTTP API and UI (default 4566; 0 = any)");
+    c->add_flag("--no-fsync", sf.no_fsync, "acknowledge writes before they are on disk (faster, not durable)");
+  };
+  auto* serve = app.add_subcommand("serve", "run the server");
+  add_serve_flags(serve);
+  auto* demo = app.add_subcommand("demo", "run the server with the AWS solution's pipeline and producer");
+  add_serve_flags(demo);
+
+  sl::cli::ProduceOptions po;
+  std::string data_dir = "data";
+  auto* produce = app.add_subcommand("produce", "send sample records (zipcode,productN,price,timestamp)");
+  produce->add_option("--endpoint", po.endpoint, "Kinesis endpoint (default http://127.0.0.1:4566)");
+  produce->add_option("--stream", po.stream, "stream name")->required();
+  produce->add_option("--rate", po.rate, "records per second (default 100)");
+  produce->add_option("--duration", po.duration, "seconds to run (default: until interrupted)");
+  produce->add_option("--format", po.format, "csv or json (default csv)");
+  produce->add_option("--credentials", po.credentials_file, "AWS credentials file (default DATA/credentials)");
+  produce->add_option("--data", data_dir, "data directory whose credentials to use (default ./data)");
+  produce->add_option("--region", po.region, "region to sign for (default us-east-1)");
+  produce->add_option("--seed", po.seed, "random seed (default: from the clock)");
+  produce->add_flag("--quiet", po.quiet, "no progress lines");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) return run_serve(sf, false);
+  if (demo->parsed()) return run_serve(sf, true);
+  if (produce->parsed()) {
+    if (po.credentials_file.empty()) po.credentials_file = data_dir + "/credentials";
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    return sl::cli::run_produce(po, &g_stop);
+  }
+  return 0;
+}

@@ -1,0 +1,40 @@
+// Server configuration: defaults, then a TOML file, then command-line flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace sl::server {
+
+// A user of the server. Kinesis clients authenticate with access_key/secret (SigV4);
+// the HTTP API, UI and PostgreSQL use name/secret. Roles: admin (everything, DDL),
+// writer (put records, insert), reader (queries only).
+struct User {
+  std::string name;
+  std::string access_key;
+  std::string secret;
+  std::string role = "admin";
+};
+
+struct Config {
+  std::string data_dir = "data";
+  std::string host = "127.0.0.1";
+  uint16_t port = 4566;     // Kinesis API, HTTP API, UI, metrics
+  uint16_t pg_port = 4567;  // PostgreSQL wire protocol
+  int io_threads = 2;
+  bool fsync = true;  // acknowledge PutRecord(s) only once on disk
+  std::string region = "us-east-1";
+  int64_t create_delay_ms = 500;  // CREATING → ACTIVE, as kinesalite and (slower) AWS
+  int64_t delete_delay_ms = 500;
+  size_t max_body_bytes = 16u << 20;
+  std::string tls_cert_file, tls_key_file;
+  std::vector<User> users;  // from the config; empty = the generated DATA/credentials pair
+};
+
+// Reads a TOML file over `cfg` (keys absent from the file keep their values).
+Status load_config_file(const std::string& path, Config* cfg);
+
+}  // namespace sl::server

@@ -1,0 +1,99 @@
+#include "server/credentials.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "util/base64.h"
+
+namespace sl::server {
+namespace {
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+KeyPair generate_key_pair() {
+  unsigned char buf[16 + 30];
+  if (RAND_bytes(buf, sizeof buf) != 1) throw std::runtime_error("RAND_bytes failed");
+  static const char* b32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  KeyPair kp;
+  kp.access_key = "SLAK";
+  for (int i = 0; i < 16; i++) kp.access_key.push_back(b32[buf[i] & 31]);
+  kp.secret = base64_encode(std::string_view(reinterpret_cast<char*>(buf + 16), 30));
+  return kp;
+}
+
+Result<KeyPair> read_credentials_file(const std::string& path, const std::string& profile) {
+  std::ifstream in(path);
+  if (!in) return not_found("cannot read credentials file " + path);
+  std::string line, section;
+  KeyPair kp;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = trim(line.substr(1, line.size() - 2));
+      continue;
+    }
+    if (section != profile) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+    if (k == "aws_access_key_id") kp.access_key = v;
+    if (k == "aws_secret_access_key") kp.secret = v;
+  }
+  if (kp.access_key.empty() || kp.secret.empty())
+    return invalid_argument("credentials file " + path + " has no [" + profile + "] key pair");
+  return kp;
+}
+
+Status write_credentials_file(const std::string& path, const KeyPair& kp) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error_errno("create " + tmp);
+  std::ostringstream os;
+  os << "# streamlake credentials (AWS shared-credentials format). Use with\n"
+     << "#   AWS_SHARED_CREDENTIALS_FILE=" << path << " aws --endpoint-url http://127.0.0.1:4566 kinesis ...\n"
+     << "[default]\naws_access_key_id = " << kp.access_key << "\naws_secret_access_key = " << kp.secret << "\n";
+  std::string s = os.str();
+  bool ok = ::write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size()) && ::fsync(fd) == 0;
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  if (!ok) return io_error_errno("write " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error_errno("rename " + tmp);
+  return Status::OK();
+}
+
+Result<KeyPair> load_or_create_credentials(const std::string& data_dir, bool* created) {
+  std::string path = data_dir + "/credentials";
+  *created = false;
+  if (std::filesystem::exists(path)) return read_credentials_file(path);
+  KeyPair kp = generate_key_pair();
+  SL_RETURN_IF_ERROR(write_credentials_file(path, kp));
+  *created = true;
+  return kp;
+}
+
+const User* UserDirectory::by_access_key(std::string_view ak) const {
+  for (auto& u : users_)
+    if (u.access_key == ak) return &u;
+  return nullptr;
+}
+
+const User* UserDirectory::by_name(std::string_view name) const {
+  for (auto& u : users_)
+    if (u.name == name) return &u;
+  return nullptr;
+}
+
+}  // namespace sl::server

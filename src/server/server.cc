@@ -1,0 +1,239 @@
+#include "server/server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "kinesis/service.h"
+#include "log/log.h"
+#include "net/http.h"
+#include "net/sigv4.h"
+#include "server/credentials.h"
+#include "util/time.h"
+
+namespace sl::server {
+namespace {
+
+net::HttpResponse json_error(int status, std::string_view type, std::string_view message,
+                             const char* content_type = "application/x-amz-json-1.1") {
+  net::HttpResponse r;
+  r.status = status;
+  std::string body = "{\"__type\":\"";
+  body += type;
+  body += "\",\"message\":\"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') body.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    body.push_back(c);
+  }
+  body += "\"}";
+  r.body = std::move(body);
+  r.headers.emplace_back("content-type", content_type);
+  return r;
+}
+
+// Which role a Kinesis operation needs.
+enum class Need { kRead, kWrite, kAdmin };
+Need kinesis_need(std::string_view op) {
+  auto starts = [&](std::string_view p) { return op.substr(0, p.size()) == p; };
+  if (starts("Get") || starts("List") || starts("Describe") || op == "SubscribeToShard")
+    return Need::kRead;
+  if (op == "PutRecord" || op == "PutRecords") return Need::kWrite;
+  return Need::kAdmin;
+}
+
+bool role_allows(const std::string& role, Need need) {
+  if (role == "admin") return true;
+  if (role == "writer") return need != Need::kAdmin;
+  return need == Need::kRead;
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(Config cfg) : cfg_(std::move(cfg)) {}
+  ~ServerImpl() override { stop(); }
+
+  Status init() {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg_.data_dir, ec);
+    if (ec) return io_error("create data directory " + cfg_.data_dir + ": " + ec.message());
+
+    std::vector<User> users = cfg_.users;
+    if (users.empty()) {
+      bool created = false;
+      SL_ASSIGN_OR_RETURN(KeyPair kp, load_or_create_credentials(cfg_.data_dir, &created));
+      if (created)
+        std::fprintf(stderr, "streamlake: wrote new credentials to %s/credentials (mode 0600)\n",
+                     cfg_.data_dir.c_str());
+      users.push_back(User{"admin", kp.access_key, kp.secret, "admin"});
+    }
+    users_ = std::make_unique<UserDirectory>(std::move(users));
+
+    log::LogOptions lo;
+    lo.fsync = cfg_.fsync;
+    SL_ASSIGN_OR_RETURN(log_, log::LogStore::open(cfg_.data_dir + "/log", lo));
+
+    kinesis::Service::Options ko;
+    ko.create_delay_ms = cfg_.create_delay_ms;
+    ko.delete_delay_ms = cfg_.delete_delay_ms;
+    ko.region = cfg_.region;
+    std::filesystem::create_directories(cfg_.data_dir + "/kinesis", ec);
+    SL_ASSIGN_OR_RETURN(kinesis_, kinesis::Service::open(log_.get(), cfg_.data_dir + "/kinesis", ko,
+                                                         &SystemClock::instance()));
+
+    net::ServerOptions so;
+    so.host = cfg_.host;
+    so.port = cfg_.port;
+    so.threads = cfg_.io_threads;
+    so.max_body_bytes = cfg_.max_body_bytes;
+    so.tls_cert_file = cfg_.tls_cert_file;
+    so.tls_key_file = cfg_.tls_key_file;
+    SL_ASSIGN_OR_RETURN(http_, net::HttpServer::start(so, [this](net::HttpRequest& req,
+                                                                  std::shared_ptr<net::ResponseSink> sink) {
+                          route(req, std::move(sink));
+                        }));
+    ticker_ = std::thread([this] { tick_loop(); });
+    return Status::OK();
+  }
+
+  uint16_t http_port() const override { return http_->port(); }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    {
+      std::lock_guard lk(mu_);
+      stop_ticker_ = true;
+    }
+    cv_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+    if (http_) http_->stop();
+    if (log_) log_->close();
+  }
+
+ private:
+  void tick_loop() {
+    std::unique_lock lk(mu_);
+    while (!stop_ticker_) {
+      cv_.wait_for(lk, std::chrono::milliseconds(100));
+      if (stop_ticker_) break;
+      lk.unlock();
+      kinesis_->tick();
+      lk.lock();
+    }
+  }
+
+  void route(net::HttpRequest& req, std::shared_ptr<net::ResponseSink> sink) {
+    if (const std::string* target = req.header("x-amz-target")) {
+      handle_kinesis(req, *target, std::move(sink));
+      return;
+    }
+    if (req.path == "/health" || req.path == "/healthz") {
+      net::HttpResponse r;
+      r.body = "ok\n";
+      r.headers.emplace_back("content-type", "text/plain");
+      sink->respond(std::move(r));
+      return;
+    }
+    sink->respond(json_error(404, "NotFound", "no such endpoint: " + req.method + " " + req.path,
+                             "application/json"));
+  }
+
+  void handle_kinesis(net::HttpRequest& req, const std::string& target,
+                      std::shared_ptr<net::ResponseSink> sink) {
+    std::string_view op;
+    if (!kinesis::Service::parse_target(target, &op)) {
+      sink->respond(json_error(400, "UnknownOperationException", "unknown operation: " + target));
+      return;
+    }
+    const std::string* ct = req.header("content-type");
+    kinesis::Encoding enc;
+    std::string_view ctv = ct ? std::string_view(*ct) : std::string_view();
+    ctv = ctv.substr(0, ctv.find(';'));
+    if (ctv == "application/x-amz-json-1.1" || ctv == "application/x-amz-json-1.0" || ctv == "application/json") {
+      enc = kinesis::Encoding::kJson;
+    } else if (ctv == "application/x-amz-cbor-1.1" || ctv == "application/cbor") {
+      enc = kinesis::Encoding::kCbor;
+    } else {
+      sink->respond(json_error(400, "SerializationException",
+                               "unsupported content type '" + std::string(ctv) +
+                                   "': use application/x-amz-json-1.1 or application/x-amz-cbor-1.1"));
+      return;
+    }
+    if (req.method != "POST") {
+      sink->respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
+      return;
+    }
+    const char* resp_ct = enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1" : "application/x-amz-cbor-1.1";
+    auto auth = net::verify_sigv4(
+        req,
+        [this](std::string_view ak) -> std::optional<std::string> {
+          if (const User* u = users_->by_access_key(ak)) return u->secret;
+          return std::nullopt;
+        },
+        now_millis());
+    using E = net::SigV4Result::Error;
+    switch (auth.error) {
+      case E::kNone: break;
+      case E::kMissing:
+        sink->respond(json_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
+        return;
+      case E::kUnknownKey:
+        sink->respond(json_error(400, "UnrecognizedClientException",
+                                 "The security token included in the request is invalid.", resp_ct));
+        return;
+      case E::kMalformed:
+        sink->respond(json_error(400, "IncompleteSignatureException", auth.message, resp_ct));
+        return;
+      case E::kBadSignature:
+      case E::kExpired:
+        sink->respond(json_error(400, "InvalidSignatureException", auth.message, resp_ct));
+        return;
+    }
+    const User* user = users_->by_access_key(auth.access_key);
+    if (!user || !role_allows(user->role, kinesis_need(op))) {
+      sink->respond(json_error(400, "AccessDeniedException",
+                               "User " + (user ? user->name : auth.access_key) + " is not authorized to perform: kinesis:" +
+                                   std::string(op),
+                               resp_ct));
+      return;
+    }
+    kinesis::Request kr;
+    kr.operation = op;
+    kr.encoding = enc;
+    kr.body = req.body;
+    kr.access_key = auth.access_key;
+    // The body view must outlive the call; handle() copies what it keeps past its return.
+    kinesis_->handle(kr, [sink, enc](kinesis::Response resp) {
+      net::HttpResponse r;
+      r.status = resp.http_status;
+      r.headers.emplace_back("content-type", enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1"
+                                                                             : "application/x-amz-cbor-1.1");
+      r.body = std::move(resp.body);
+      sink->respond(std::move(r));
+    });
+  }
+
+  Config cfg_;
+  std::unique_ptr<UserDirectory> users_;
+  std::unique_ptr<log::LogStore> log_;
+  std::unique_ptr<kinesis::Service> kinesis_;
+  std::unique_ptr<net::HttpServer> http_;
+  std::thread ticker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ticker_ = false;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::start(Config cfg) {
+  auto s = std::make_unique<ServerImpl>(std::move(cfg));
+  SL_RETURN_IF_ERROR(s->init());
+  return std::unique_ptr<Server>(std::move(s));
+}
+
+}  // namespace sl::server

@@ -1,0 +1,24 @@
+// Server: assembles the daemon from a Config — the durable log, the Kinesis service, the
+// HTTP server and its routes, authentication — and runs the periodic ticker.
+//
+// Lifecycle: start() opens everything and starts serving; stop() (any thread, idempotent)
+// stops accepting, drains, and closes the log; the destructor calls stop().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "server/config.h"
+#include "util/status.h"
+
+namespace sl::server {
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>> start(Config cfg);
+  virtual ~Server() = default;
+  virtual uint16_t http_port() const = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace sl::server

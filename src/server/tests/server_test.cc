@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "server/config.h"
+#include "server/credentials.h"
+
+namespace sl::server {
+namespace {
+
+std::string temp_dir() {
+  auto p = std::filesystem::temp_directory_path() / ("sl_server_test_" + std::to_string(::getpid()) + "_" +
+                                                    std::to_string(std::rand()));
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+TEST(Credentials, CreatedOnceWithMode0600AndReadBack) {
+  std::string dir = temp_dir();
+  bool created = false;
+  auto a = load_or_create_credentials(dir, &created);
+  ASSERT_TRUE(a.ok()) << a.status().to_string();
+  EXPECT_TRUE(created);
+  EXPECT_EQ(a->access_key.size(), 20u);
+  EXPECT_EQ(a->access_key.substr(0, 4), "SLAK");
+  EXPECT_EQ(a->secret.size(), 40u);
+  struct stat st;
+  ASSERT_EQ(::stat((dir + "/credentials").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto b = load_or_create_credentials(dir, &created);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(b->access_key, a->access_key);
+  EXPECT_EQ(b->secret, a->secret);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Credentials, ReadsNamedProfileAndRejectsIncomplete) {
+  std::string dir = temp_dir();
+  std::ofstream(dir + "/c") << "[default]\naws_access_key_id=A\n\n[other]\n aws_access_key_id = B \n"
+                               "aws_secret_access_key = S2\n";
+  auto o = read_credentials_file(dir + "/c", "other");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->access_key, "B");
+  EXPECT_EQ(o->secret, "S2");
+  EXPECT_FALSE(read_credentials_file(dir + "/c", "default").ok());
+  EXPECT_FALSE(read_credentials_file(dir + "/missing").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Config, FileOverridesDefaultsAndValidatesUsers) {
+  std::string dir = temp_dir();
+  std::ofstream(dir + "/a.toml") << "[server]\nport = 9999\nhost = \"0.0.0.0\"\n[storage]\nfsync = false\n"
+                                    "[[users]]\nname = \"bob\"\naccess_key = \"AK\"\nsecret = \"S\"\nrole = \"reader\"\n";
+  Config c;
+  ASSERT_TRUE(load_config_file(dir + "/a.toml", &c).ok());
+  EXPECT_EQ(c.port, 9999);
+  EXPECT_EQ(c.host, "0.0.0.0");
+  EXPECT_FALSE(c.fsync);
+  ASSERT_EQ(c.users.size(), 1u);
+  EXPECT_EQ(c.users[0].role, "reader");
+  EXPECT_EQ(c.pg_port, 4567);
+
+  std::ofstream(dir + "/b.toml") << "[[users]]\nname = \"x\"\naccess_key = \"AK\"\nsecret = \"S\"\nrole = \"root\"\n";
+  Config c2;
+  auto st = load_config_file(dir + "/b.toml", &c2);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("role"), std::string::npos);
+
+  std::ofstream(dir + "/c.toml") << "[server\nport = 1\n";
+  Config c3;
+  EXPECT_FALSE(load_config_file(dir + "/c.toml", &c3).ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sl::server
