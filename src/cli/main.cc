@@ -63,9 +63,30 @@ int run_serve(const ServeFlags& f, bool demo) {
   std::printf("streamlake: data in %s, credentials in %s/credentials\n",
               std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
   std::fflush(stdout);
-  (void)demo;
+  // The demo: the AWS solution's pipeline as far as it exists — stream `sales` and the
+  // sample producer at 100 records/s.
+  std::thread producer;
+  volatile bool producer_stop = false;
+  if (demo) {
+    sl::cli::ProduceOptions po;
+    po.endpoint = "http://127.0.0.1:" + std::to_string((*server)->http_port());
+    po.stream = "sales";
+    po.rate = 100;
+    po.credentials_file = cfg.data_dir + "/credentials";
+    po.quiet = true;
+    producer = std::thread([po, &producer_stop] {
+      if (!sl::cli::ensure_stream(po, 2)) return;
+      std::printf("streamlake demo: producing 100 records/s of zipcode,productN,price,timestamp into "
+                  "stream 'sales'\n");
+      std::fflush(stdout);
+      int rc = sl::cli::run_produce(po, &producer_stop);
+      if (rc != 0 && !producer_stop) std::fprintf(stderr, "streamlake demo: producer stopped (%d)\n", rc);
+    });
+  }
   int sig = 0;
   sigwait(&set, &sig);
+  producer_stop = true;
+  if (producer.joinable()) producer.join();
   std::printf("streamlake: stopping (signal %d)\n", sig);
   std::fflush(stdout);
   (*server)->stop();

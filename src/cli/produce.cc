@@ -48,7 +48,66 @@ bool parse_endpoint(const std::string& ep, std::string* host, uint16_t* port) {
   return !host->empty();
 }
 
+struct Target {
+  std::string host;
+  uint16_t port = 0;
+  server::KeyPair kp;
+};
+
+bool resolve_target(const ProduceOptions& o, Target* t) {
+  if (!parse_endpoint(o.endpoint, &t->host, &t->port)) {
+    std::fprintf(stderr, "produce: bad endpoint %s (want http://host:port)\n", o.endpoint.c_str());
+    return false;
+  }
+  auto kp = server::read_credentials_file(o.credentials_file);
+  if (!kp.ok()) {
+    std::fprintf(stderr, "produce: %s\n", kp.status().message().c_str());
+    return false;
+  }
+  t->kp = *kp;
+  return true;
+}
+
+Result<net::HttpResponse> kinesis_call(net::HttpClient& client, const Target& t, const ProduceOptions& o,
+                                       std::string_view op, std::string body) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.path = "/";
+  req.headers.emplace_back("host", t.host + ":" + std::to_string(t.port));
+  req.headers.emplace_back("content-type", "application/x-amz-json-1.1");
+  req.headers.emplace_back("x-amz-target", "Kinesis_20131202." + std::string(op));
+  req.body = std::move(body);
+  net::sign_sigv4(req, t.kp.access_key, t.kp.secret, o.region, "kinesis", now_millis());
+  return client.send(req);
+}
+
 }  // namespace
+
+bool ensure_stream(const ProduceOptions& o, int shard_count) {
+  Target t;
+  if (!resolve_target(o, &t)) return false;
+  auto client = net::HttpClient::connect(t.host, t.port);
+  if (!client.ok()) {
+    std::fprintf(stderr, "produce: cannot connect to %s: %s\n", o.endpoint.c_str(), client.status().message().c_str());
+    return false;
+  }
+  auto r = kinesis_call(*client, t, o, "CreateStream",
+                        "{\"StreamName\":\"" + o.stream + "\",\"ShardCount\":" + std::to_string(shard_count) + "}");
+  if (!r.ok()) return false;
+  if (r->status != 200 && r->body.find("ResourceInUseException") == std::string::npos) {
+    std::fprintf(stderr, "produce: CreateStream answered %d: %s\n", r->status, r->body.c_str());
+    return false;
+  }
+  for (int i = 0; i < 600; i++) {
+    auto d = kinesis_call(*client, t, o, "DescribeStreamSummary", "{\"StreamName\":\"" + o.stream + "\"}");
+    if (!d.ok()) return false;
+    if (d->status == 200 && d->body.find("\"ACTIVE\"") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "produce: stream %s did not become ACTIVE\n", o.stream.c_str());
+  return false;
+}
 
 std::string make_sample_record(uint64_t& rng, int64_t ts_ms, bool json) {
   int zipcode = 91000 + static_cast<int>(next_rand(rng) % 9000);
@@ -65,12 +124,8 @@ std::string make_sample_record(uint64_t& rng, int64_t ts_ms, bool json) {
 }
 
 int run_produce(const ProduceOptions& o, const volatile bool* stop) {
-  std::string host;
-  uint16_t port;
-  if (!parse_endpoint(o.endpoint, &host, &port)) {
-    std::fprintf(stderr, "produce: bad endpoint %s (want http://host:port)\n", o.endpoint.c_str());
-    return 2;
-  }
+  Target t;
+  if (!resolve_target(o, &t)) return 2;
   if (o.format != "csv" && o.format != "json") {
     std::fprintf(stderr, "produce: --format must be csv or json\n");
     return 2;
@@ -79,12 +134,7 @@ int run_produce(const ProduceOptions& o, const volatile bool* stop) {
     std::fprintf(stderr, "produce: --rate must be positive\n");
     return 2;
   }
-  auto kp = server::read_credentials_file(o.credentials_file);
-  if (!kp.ok()) {
-    std::fprintf(stderr, "produce: %s\n", kp.status().message().c_str());
-    return 2;
-  }
-  auto client = net::HttpClient::connect(host, port);
+  auto client = net::HttpClient::connect(t.host, t.port);
   if (!client.ok()) {
     std::fprintf(stderr, "produce: cannot connect to %s: %s\n", o.endpoint.c_str(),
                  client.status().message().c_str());
@@ -117,16 +167,7 @@ int run_produce(const ProduceOptions& o, const volatile bool* stop) {
         body += "\"}";
       }
       body += "]}";
-      net::HttpRequest req;
-      req.method = "POST";
-      req.target = "/";
-      req.path = "/";
-      req.headers.emplace_back("host", host + ":" + std::to_string(port));
-      req.headers.emplace_back("content-type", "application/x-amz-json-1.1");
-      req.headers.emplace_back("x-amz-target", "Kinesis_20131202.PutRecords");
-      req.body = std::move(body);
-      net::sign_sigv4(req, kp->access_key, kp->secret, o.region, "kinesis", now_millis());
-      auto resp = client->send(req);
+      auto resp = kinesis_call(*client, t, o, "PutRecords", std::move(body));
       if (!resp.ok()) {
         std::fprintf(stderr, "produce: request failed: %s\n", resp.status().message().c_str());
         return 1;

@@ -21,6 +21,10 @@ struct ProduceOptions {
 // Makes one sample record: zipcode 91000–99999, product2..product50, price 1–100, event time.
 std::string make_sample_record(uint64_t& rng, int64_t ts_ms, bool json);
 
+// Creates the stream if it does not exist and waits until it is ACTIVE. Returns false
+// (after printing why) on failure.
+bool ensure_stream(const ProduceOptions& opts, int shard_count);
+
 // Runs until the duration ends or *stop becomes true. Returns a process exit code.
 int run_produce(const ProduceOptions& opts, const volatile bool* stop);
 
