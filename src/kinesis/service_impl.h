@@ -1,0 +1,154 @@
+// The Service's implementation class (private to kinesis/; the .cc files share it).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kinesis/internal.h"
+#include "kinesis/kinesis.h"
+#include "log/log.h"
+
+namespace sl::kinesis {
+
+using json = nlohmann::json;
+
+enum class StreamStatus { kCreating, kActive, kUpdating, kDeleting };
+const char* status_name(StreamStatus s);
+
+struct Shard {
+  uint32_t ordinal = 0;
+  int64_t parent = -1;    // ordinal or -1
+  int64_t adjacent = -1;  // ordinal or -1
+  u128 start = 0, end = 0;
+  int64_t created_ms = 0;
+  int64_t closed_ms = -1;
+  uint64_t end_offset = 0;  // valid once closed
+  log::Partition* part = nullptr;
+  bool open() const { return closed_ms < 0; }
+};
+
+struct Stream {
+  std::string name;
+  uint64_t cid = 0;  // creation id: one per incarnation
+  StreamStatus status = StreamStatus::kCreating;
+  int64_t status_since_ms = 0;
+  int64_t created_ms = 0;
+  int retention_hours = 24;
+  bool on_demand = false;
+  std::vector<Shard> shards;  // index == ordinal
+  std::map<std::string, std::string> tags;
+  // Open shards sorted by starting hash key (routing table).
+  std::vector<uint32_t> routing;
+  void rebuild_routing();
+  size_t open_count() const { return routing.size(); }
+  const Shard* route(u128 hash) const;
+};
+
+// One call in flight.
+struct Call {
+  const Request* req;
+  std::function<void(Response)> done;
+  json in;  // the parsed body (control plane)
+};
+
+class Service::Impl {
+ public:
+  Impl(log::LogStore* log, std::string meta_dir, Options options, Clock* clock)
+      : log_(log), meta_dir_(std::move(meta_dir)), opt_(std::move(options)), clock_(clock) {}
+
+  Status load();
+  void handle(const Request& req, std::function<void(Response)> done);
+  void tick();
+
+  Result<StreamInfo> describe(std::string_view stream) const;
+  Result<std::string> sequence_number(std::string_view stream, uint32_t ordinal,
+                                      uint64_t offset) const;
+  Result<Service::Position> parse_sequence_number(std::string_view stream,
+                                                  std::string_view seq) const;
+
+  // Operations.
+  void create_stream(Call& c);
+  void delete_stream(Call& c);
+  void describe_stream(Call& c);
+  void describe_stream_summary(Call& c);
+  void list_streams(Call& c);
+  void list_shards(Call& c);
+  void put_record(Call& c);
+  void put_records(Call& c);
+  void get_shard_iterator(Call& c);
+  void get_records(Call& c);
+  void increase_retention(Call& c);
+  void decrease_retention(Call& c);
+  void add_tags(Call& c);
+  void list_tags(Call& c);
+  void remove_tags(Call& c);
+  void split_shard(Call& c);
+  void merge_shards(Call& c);
+  void update_shard_count(Call& c);
+
+  using Handler = void (Impl::*)(Call&);
+  struct OpEntry {
+    Handler fn;
+    bool raw_body;  // the handler parses the body itself (hot path)
+  };
+  static const std::unordered_map<std::string_view, OpEntry>& ops();
+
+  // Helpers.
+  std::string arn(std::string_view name) const;
+  std::string stream_name_of(const json& in) const;  // StreamName or StreamARN
+  Stream* find_stream(const std::string& name) const;  // REQUIRES: mu_ held
+  Stream& need_stream(const std::string& name) const;  // throws ResourceNotFound
+  [[noreturn]] void not_found(const std::string& name) const;
+  void need_active(const Stream& s) const;  // ResourceInUse unless ACTIVE
+  int total_open_shards() const;
+  void check_shard_limit(int additional) const;
+  json shard_json(const Stream& s, const Shard& sh) const;
+  u128 seq_prefix(const Stream& s, uint32_t ordinal) const;
+  std::string seq_string(const Stream& s, uint32_t ordinal, uint64_t offset) const;
+  // Decodes a sequence number of `s`; throws InvalidArgument with `what` context.
+  bool decode_seq(const Stream& s, std::string_view seq, uint32_t* ordinal, uint64_t* off) const;
+  std::string make_iterator(const Stream& s, uint32_t ordinal, uint64_t offset) const;
+  Status fresh_partition(Shard& sh, const Stream& s);
+  std::string partition_name(const Stream& s, uint32_t ordinal) const;
+  void close_shard(Shard& sh, int64_t now);
+  Shard& add_shard(Stream& s, u128 start, u128 end, int64_t parent, int64_t adjacent, int64_t now);
+  void persist();  // REQUIRES: mu_ exclusive; throws InternalFailure
+  Status save_meta();
+  void reply(Call& c, const json& out) const;
+  void reply_raw(Call& c, std::string body) const;
+
+  // PutRecord(s) shared path.
+  struct PutItem {
+    bool has_key = false, has_data = false, has_ehk = false;
+    std::string_view key;
+    uint32_t data_off = 0, data_len = 0;
+    std::string_view ehk;
+  };
+  struct PutBatch {
+    std::string stream_name, stream_arn;
+    bool has_records = false;
+    std::vector<PutItem> items;
+    std::string arena;  // decoded data
+    std::vector<std::string> key_store;  // owned keys (CBOR path)
+  };
+  void parse_put_records_json(std::string_view body, PutBatch* b) const;
+  void parse_put_records_doc(const json& in, PutBatch* b, bool single) const;
+  void execute_put(Call& c, PutBatch& b, bool single);
+
+  log::LogStore* log_;
+  std::string meta_dir_;
+  Options opt_;
+  Clock* clock_;
+  std::string secret_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
+  uint64_t next_cid_ = 1;
+};
+
+}  // namespace sl::kinesis
