@@ -677,7 +677,7 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
 Result<uint64_t> PartitionImpl::offset_at_time(int64_t ts) const {
   const uint64_t end = durable_end_.load(std::memory_order_acquire);
   std::shared_ptr<Segment> seg;
-  uint64_t pos, limit;
+  uint64_t pos, limit, seg_end;
   {
     std::lock_guard lk(mu_);
     uint64_t start = start_.load(std::memory_order_relaxed);
@@ -691,6 +691,7 @@ Result<uint64_t> PartitionImpl::offset_at_time(int64_t ts) const {
     if (ie == seg->index.begin()) return std::max(start, std::min(seg->base, end));
     pos = std::prev(ie)->pos;
     limit = seg->size;
+    seg_end = seg->end;
   }
   char h[kBatchHeaderSize];
   while (pos + kBatchHeaderSize <= limit) {
@@ -701,7 +702,7 @@ Result<uint64_t> PartitionImpl::offset_at_time(int64_t ts) const {
     if (bh.arrival_ms >= ts) return std::min(bh.first_offset, end);
     pos += bh.length;
   }
-  return std::min(seg->end, end);
+  return std::min(seg_end, end);
 }
 
 // ---------------------------------------------------------------------------------------
