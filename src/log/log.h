@@ -73,13 +73,14 @@ class Partition {
   virtual int64_t last_arrival_ms() const = 0;
 
   // Calls fn for records from `from` (clamped up to start_offset) in order, stopping
-  // after max_records or once max_bytes of data+key were delivered (at least one record
-  // is delivered if any is readable), at durable_end, or when fn returns false.
-  // Returns the offset after the last record delivered.
+  // after max_records, before a record that would take the data+key bytes delivered past
+  // max_bytes (the first record is delivered regardless, if any is readable), at
+  // durable_end, or after fn returned false. Returns the offset after the last record
+  // delivered (`from`, clamped, if none). Corruption if a batch fails its CRC32C.
   virtual Result<uint64_t> scan(uint64_t from, size_t max_records, size_t max_bytes,
                                 const std::function<bool(const RecordRef&)>& fn) const = 0;
 
-  // First offset whose arrival_ms >= ts (durable_end if none).
+  // First offset whose arrival_ms >= ts (durable_end if none; at least start_offset).
   virtual Result<uint64_t> offset_at_time(int64_t ts_ms) const = 0;
 };
 
@@ -91,7 +92,8 @@ class LogStore {
   static Result<std::unique_ptr<LogStore>> open(const std::string& dir, LogOptions options);
   virtual ~LogStore() = default;
 
-  // Partition names are [A-Za-z0-9_.-]{1,200}; the caller chooses them.
+  // Partition names are [A-Za-z0-9_.-]{1,200} (not "." or ".."); the caller chooses them.
+  // kAlreadyExists if the partition exists. A new partition starts at offset 0.
   virtual Result<Partition*> create_partition(const std::string& name) = 0;
   virtual Partition* find_partition(const std::string& name) const = 0;
   virtual std::vector<std::string> partition_names() const = 0;
@@ -101,7 +103,11 @@ class LogStore {
 
   // Writes `records` (all to one partition) and returns the offsets assigned. `on_durable`
   // runs once they are on disk (or with an error; then they may be lost). If this returns
-  // an error, nothing was written and on_durable is not called.
+  // an error, nothing was written and on_durable is not called. The stored arrival_ms is
+  // max(arrival_ms, 0, the previous append's): arrival times never go backwards within a
+  // partition (the result says which was used). Errors: kInvalidArgument for no records,
+  // kLimitExceeded past 1 GiB, kInUse after close(), kIoError (the partition is then as
+  // before the call; after a failed fdatasync it refuses appends until reopened).
   virtual Result<AppendResult> append(Partition* p, std::span<const RecordIn> records,
                                       int64_t arrival_ms, DurableCallback on_durable) = 0;
 
@@ -109,7 +115,8 @@ class LogStore {
   // active segment). Returns the number of records removed.
   virtual Result<uint64_t> trim_before_time(Partition* p, int64_t ts_ms) = 0;
 
-  // Called (on the commit thread) after durable_end of some partitions advanced.
+  // Called (on the commit thread; with fsync == false on the appending thread) after
+  // durable_end of some partitions advanced.
   // Used by the streaming runtime to wake readers. Set once, before appends start.
   virtual void set_durable_listener(std::function<void()> fn) = 0;
 
