@@ -213,8 +213,23 @@ class Conn final : public ConnBase {
     timer_.expires_after(std::chrono::milliseconds(ms));
     timer_.async_wait([self = shared(), gen = timer_gen_](error_code ec) {
       if (ec || gen != self->timer_gen_) return;
-      self->close();
+      self->on_timeout();
     });
+  }
+  void on_timeout() {
+    if (!h2_) return close();
+    // HTTP/2: reset streams whose request did not arrive in time; close an idle connection.
+    auto now = std::chrono::steady_clock::now();
+    auto limit = std::chrono::milliseconds(sh_->opts.request_timeout_ms);
+    for (auto& [id, st] : streams_) {
+      if (!st->dispatched && !st->rejected && !st->timed_out && now - st->began >= limit) {
+        st->timed_out = true;
+        nghttp2_submit_rst_stream(h2_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      }
+    }
+    if (streams_.empty()) return close();  // idle
+    h2_arm_timer();
+    h2_flush();
   }
   void disarm_timer() {
     ++timer_gen_;
@@ -407,7 +422,9 @@ class Conn final : public ConnBase {
       head += v;
       head += "\r\n";
     }
-    if (content_length) {
+    if (status < 200 || status == 204 || status == 304) {
+      // no body, no framing headers
+    } else if (content_length) {
       head += "Content-Length: ";
       head += std::to_string(*content_length);
       head += "\r\n";
@@ -423,8 +440,9 @@ class Conn final : public ConnBase {
     if (h2_) return h2_respond(id, std::move(r));
     auto sink = h1_sink_.lock();
     if (closed_ || id != h1_id_) return;
-    std::string head = h1_head(r.status, r.headers, r.body.size());
     size_t credit = r.body.size();
+    if (r.status < 200 || r.status == 204 || r.status == 304) r.body.clear();
+    std::string head = h1_head(r.status, r.headers, r.body.size());
     h1_after_write_ = h1_keep_alive_ ? AfterWrite::kNext : AfterWrite::kClose;
     if (sink) sink->mark_closed();
     h1_sink_.reset();
@@ -488,6 +506,8 @@ class Conn final : public ConnBase {
     size_t out_off = 0;
     bool eof = false;          // all DATA queued
     bool deferred = false;     // data provider returned DEFERRED
+    bool timed_out = false;    // request did not arrive within request_timeout_ms
+    std::chrono::steady_clock::time_point began = std::chrono::steady_clock::now();
   };
 
   H2Stream* h2_stream(int32_t id) {
@@ -533,8 +553,7 @@ class Conn final : public ConnBase {
 
   void h2_read() {
     if (closed_) return;
-    if (streams_.empty()) arm_timer(sh_->opts.idle_timeout_ms);
-    else disarm_timer();
+    h2_arm_timer();
     stream_.async_read_some(asio::buffer(rbuf_), [self = shared()](error_code ec, size_t got) {
       if (ec || self->closed_) return self->close();
       ssize_t n = nghttp2_session_mem_recv(self->h2_, self->rbuf_.data(), got);
@@ -544,6 +563,21 @@ class Conn final : public ConnBase {
       self->h2_flush();
       self->h2_read();
     });
+  }
+
+  // Idle timeout with no streams; else the deadline of the oldest incomplete request.
+  void h2_arm_timer() {
+    if (streams_.empty()) return arm_timer(sh_->opts.idle_timeout_ms);
+    std::optional<std::chrono::steady_clock::time_point> oldest;
+    for (auto& [id, st] : streams_) {
+      if (st->dispatched || st->rejected || st->timed_out) continue;
+      if (!oldest || st->began < *oldest) oldest = st->began;
+    }
+    if (!oldest) return disarm_timer();
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        *oldest + std::chrono::milliseconds(sh_->opts.request_timeout_ms) -
+        std::chrono::steady_clock::now());
+    arm_timer(std::max<int>(1, static_cast<int>(left.count())));
   }
 
   void h2_flush() {
@@ -617,7 +651,7 @@ class Conn final : public ConnBase {
       }
       add(names.back(), v);
     }
-    if (content_length) add(kCl, cl);
+    if (content_length && status != 204 && status != 304) add(kCl, cl);
     st->responding = true;
     nghttp2_data_provider prd;
     prd.source.ptr = nullptr;
@@ -777,6 +811,7 @@ class Conn final : public ConnBase {
     if (it == self->streams_.end()) return 0;
     if (auto s = it->second->sink.lock()) s->mark_closed();
     self->streams_.erase(it);
+    if (self->streams_.empty()) self->arm_timer(self->sh_->opts.idle_timeout_ms);
     return 0;
   }
 

@@ -1,6 +1,7 @@
 // HTTP/2 (prior knowledge and TLS/ALPN), TLS HTTP/1.1, and real peers (curl, node).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -128,6 +129,44 @@ TEST(Http2, LimitsPerStream) {
   int32_t again = h2.submit("GET", "/again");
   ASSERT_TRUE(h2.run());
   EXPECT_EQ(h2.responses[again].status, 200);
+}
+
+TEST(Http2, StalledRequestIsResetWhileOtherStreamsAreServed) {
+  ServerOptions o;
+  o.request_timeout_ms = 300;
+  auto srv = start(echo, o);
+  RawConn c(srv->port());
+  FdTransport t(c.fd());
+  H2Client h2(&t);
+  auto t0 = std::chrono::steady_clock::now();
+  int32_t held = h2.submit("POST", "/held", {}, {}, /*hold=*/true);
+  int32_t fine = h2.submit("POST", "/fine", "abc");
+  ASSERT_TRUE(h2.run(5000));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(h2.responses[fine].status, 200);
+  EXPECT_EQ(h2.responses[held].status, 0);
+  EXPECT_EQ(h2.responses[held].error_code, 8u);  // RST_STREAM CANCEL
+  EXPECT_GE(ms, 250);
+  // The connection survives.
+  int32_t again = h2.submit("GET", "/again");
+  ASSERT_TRUE(h2.run());
+  EXPECT_EQ(h2.responses[again].status, 200);
+}
+
+TEST(Http2, IdleConnectionIsClosed) {
+  ServerOptions o;
+  o.idle_timeout_ms = 200;
+  auto srv = start(echo, o);
+  RawConn c(srv->port());
+  FdTransport t(c.fd());
+  H2Client h2(&t);
+  int32_t id = h2.submit("GET", "/x");
+  ASSERT_TRUE(h2.run());
+  EXPECT_EQ(h2.responses[id].status, 200);
+  bool closed;
+  c.read_until_close(&closed);
+  EXPECT_TRUE(closed);
 }
 
 TEST(Http2, BadPrefaceFollowUpIsClosedNotCrashed) {

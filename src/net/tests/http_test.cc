@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -319,6 +320,46 @@ TEST(HttpServer, SurvivesGarbage) {
   auto r = c->send(make("GET", "/alive"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
+}
+
+TEST(HttpServer, ManyLargeBodiesFromConcurrentClients) {
+  std::atomic<size_t> bytes{0};
+  auto srv = start([&](HttpRequest& req, std::shared_ptr<ResponseSink> sink) {
+    bytes += req.body.size();
+    sink->respond(HttpResponse{200, {{"content-type", "application/json"}},
+                               R"({"FailedRecordCount":0})"});
+  });
+  const int kThreads = 4, kEach = 250;
+  const std::string body(90 * 1024, 'r');
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&] {
+      auto c = HttpClient::connect("127.0.0.1", srv->port());
+      if (!c.ok()) return;
+      for (int i = 0; i < kEach; ++i) {
+        auto r = c->send(make("POST", "/", body));
+        if (r.ok() && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(bytes.load(), size_t(kThreads) * kEach * body.size());
+  std::printf("  %d x 90 KiB requests in %.3f s = %.0f req/s\n", kThreads * kEach, s,
+              kThreads * kEach / s);
+}
+
+TEST(HttpServer, NoContentHasNoBody) {
+  auto srv = start([](HttpRequest&, std::shared_ptr<ResponseSink> sink) {
+    sink->respond(HttpResponse{204, {}, "ignored"});
+  });
+  RawConn c(srv->port());
+  ASSERT_TRUE(c.send_all("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string r = c.read_until("\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+  EXPECT_EQ(r, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
 }
 
 TEST(HttpServer, StopWithOutstandingSink) {

@@ -193,6 +193,7 @@ struct H2Callbacks {
   static ssize_t read_body(nghttp2_session*, int32_t id, uint8_t* buf, size_t len,
                            uint32_t* flags, nghttp2_data_source* src, void* u) {
     auto* off = static_cast<size_t*>(src->ptr);
+    if (!off) return NGHTTP2_ERR_DEFERRED;  // held forever
     std::string& b = c(u)->bodies[id];
     size_t n = std::min(len, b.size() - *off);
     std::memcpy(buf, b.data() + *off, n);
@@ -219,7 +220,7 @@ H2Client::H2Client(Transport* t) : t_(t) {
 H2Client::~H2Client() { nghttp2_session_del(session_); }
 
 int32_t H2Client::submit(const std::string& method, const std::string& path, std::string body,
-                         Headers extra) {
+                         Headers extra, bool hold) {
   std::vector<std::pair<std::string, std::string>> h = {
       {":method", method}, {":path", path}, {":scheme", "http"}, {":authority", "localhost"}};
   for (auto& e : extra) h.push_back(e);
@@ -229,8 +230,11 @@ int32_t H2Client::submit(const std::string& method, const std::string& path, std
   nghttp2_data_provider prd;
   prd.source.ptr = new size_t(0);
   prd.read_callback = &H2Callbacks::read_body;
-  bool has_body = !body.empty();
-  if (!has_body) delete static_cast<size_t*>(prd.source.ptr);
+  bool has_body = !body.empty() || hold;
+  if (!has_body || hold) {
+    delete static_cast<size_t*>(prd.source.ptr);
+    prd.source.ptr = nullptr;
+  }
   int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(),
                                       has_body ? &prd : nullptr, nullptr);
   if (id > 0) {

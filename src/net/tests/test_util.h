@@ -83,8 +83,9 @@ class H2Client {
  public:
   explicit H2Client(Transport* t);
   ~H2Client();
+  // hold: send HEADERS without END_STREAM and then never any DATA (a stalled upload).
   int32_t submit(const std::string& method, const std::string& path, std::string body = {},
-                 Headers extra = {});
+                 Headers extra = {}, bool hold = false);
   // Pumps I/O until every submitted stream has closed; false on error/timeout.
   bool run(int timeout_ms = 10000);
   std::map<int32_t, H2Response> responses;
