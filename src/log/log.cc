@@ -33,6 +33,9 @@ constexpr size_t kReadChunk = 256 << 10;
 struct SyncFile {
   int fd = -1;
   bool is_dir = false;
+  // Synced after the round's segment files: an .idx (or a directory entry) on disk then
+  // implies the segment bytes it describes are on disk too.
+  bool after_data = false;
   bool queued = false;  // in LogStoreImpl::touched_; guarded by commit_mu_
   std::shared_ptr<std::atomic<bool>> failed;  // the owning partition's failure flag
   SyncFile(int f, bool dir, std::shared_ptr<std::atomic<bool>> fl)
@@ -493,6 +496,7 @@ Status PartitionImpl::recover() {
   int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return io_error_errno("open dir " + dir_);
   dir_file_ = std::make_shared<SyncFile>(dfd, true, failed_);
+  dir_file_->after_data = true;
 
   if (bases.empty()) {
     SL_ASSIGN_OR_RETURN(auto seg, create_segment_file(0, true));
@@ -581,6 +585,7 @@ Status PartitionImpl::roll_locked(uint64_t interval) {
   int ifd = -1;
   SL_RETURN_IF_ERROR(write_index_file(old, &ifd));
   auto idx_file = std::make_shared<SyncFile>(ifd, false, failed_);
+  idx_file->after_data = true;
   SL_ASSIGN_OR_RETURN(auto seg, create_segment_file(old.end, false));
   store_->touch(idx_file);
   store_->touch(seg->file);
@@ -761,6 +766,7 @@ Result<Partition*> LogStoreImpl::create_partition(const std::string& name) {
   int dfd = ::open(final_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return io_error_errno("open dir " + final_dir);
   p->dir_file_ = std::make_shared<SyncFile>(dfd, true, p->failed_);
+  p->dir_file_->after_data = true;
   Partition* raw = p.get();
   parts_.emplace(name, std::move(p));
   return raw;
@@ -923,6 +929,8 @@ void LogStoreImpl::commit_loop() {
     }
     // Every byte of every append in `batch` was written before it was queued, and its
     // file was queued with it: one sync per file covers all of them.
+    std::stable_partition(files.begin(), files.end(),
+                          [](const auto& f) { return !f->after_data; });
     for (auto& f : files) {
       int rc = f->is_dir ? ::fsync(f->fd) : ::fdatasync(f->fd);
       while (rc != 0 && errno == EINTR) rc = f->is_dir ? ::fsync(f->fd) : ::fdatasync(f->fd);
