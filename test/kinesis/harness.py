@@ -307,3 +307,52 @@ def shard_for_hash(shards, h):
 
 def unique_name(prefix):
     return f"{prefix}-{os.getpid()}-{int(time.monotonic() * 1000) % 1000000}"
+
+
+# ---------------------------------------------------------------- an independent SigV4 signer
+
+def sigv4(access_key, secret_key, host, body, headers, amz_date=None, region=REGION, service="kinesis",
+          method="POST", path="/", query=""):
+    """Authorization header value and X-Amz-Date for a request (written from the AWS spec,
+    independent of botocore, so the server is checked against two signers). `headers` must
+    hold every header to sign except host and x-amz-date."""
+    import hashlib
+    import hmac
+    amz_date = amz_date or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    day = amz_date[:8]
+    h = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
+    h["host"] = host
+    h["x-amz-date"] = amz_date
+    names = sorted(h)
+    canonical = "\n".join([method, path, query, "".join(f"{n}:{h[n]}\n" for n in names), ";".join(names),
+                           hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + secret_key).encode()
+    for part in (day, region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    auth = f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, Signature={sig}"
+    return auth, amz_date
+
+
+def post(server, headers, body, path="/", timeout=30):
+    """A POST with exactly these headers (plus Host and Content-Length); (status, headers, body)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def signed_headers_v4(server, operation, body, content_type="application/x-amz-json-1.1", amz_date=None,
+                      access_key=None, secret_key=None, region=REGION, service="kinesis"):
+    ak, sk = server.credentials()
+    headers = {"Content-Type": content_type, "X-Amz-Target": f"Kinesis_20131202.{operation}"}
+    auth, date = sigv4(access_key or ak, secret_key or sk, f"127.0.0.1:{server.port}", body, headers,
+                       amz_date=amz_date, region=region, service=service)
+    headers.update({"X-Amz-Date": date, "Authorization": auth})
+    return headers
