@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "util/base64.h"
 
@@ -9,14 +10,152 @@ namespace sl::kinesis {
 
 void throw_serialization(const std::string& msg) { throw ApiError("SerializationException", msg); }
 
+namespace {
+
+// nlohmann's from_cbor rejects tags 0..5 (0xc0..0xc5) even when told to ignore tags, and
+// the Java SDKs send every timestamp as tag 1: hence this small decoder.
+class CborReader {
+ public:
+  explicit CborReader(std::string_view b) : b_(b) {}
+  json item(int depth = 0) {
+    if (depth > 64) fail();
+    uint8_t ib = byte();
+    uint8_t major = ib >> 5, info = ib & 31;
+    while (major == 6) {  // tags: skip
+      (void)arg(info);
+      ib = byte();
+      major = ib >> 5;
+      info = ib & 31;
+    }
+    switch (major) {
+      case 0: return json(arg(info));
+      case 1: {
+        uint64_t v = arg(info);
+        if (v > static_cast<uint64_t>(INT64_MAX)) fail();
+        return json(-1 - static_cast<int64_t>(v));
+      }
+      case 2:
+      case 3: {
+        std::string s;
+        if (info == 31) {
+          while (peek() != 0xff) {
+            uint8_t cb = byte();
+            if ((cb >> 5) != major || (cb & 31) == 31) fail();
+            s += take(arg(cb & 31));
+          }
+          byte();
+        } else {
+          s = take(arg(info));
+        }
+        if (major == 3) return json(std::move(s));
+        return json::binary(std::vector<uint8_t>(s.begin(), s.end()));
+      }
+      case 4: {
+        json a = json::array();
+        if (info == 31) {
+          while (peek() != 0xff) a.push_back(item(depth + 1));
+          byte();
+        } else {
+          uint64_t n = arg(info);
+          if (n > b_.size()) fail();
+          for (uint64_t i = 0; i < n; i++) a.push_back(item(depth + 1));
+        }
+        return a;
+      }
+      case 5: {
+        json m = json::object();
+        auto entry = [&] {
+          json k = item(depth + 1);
+          if (!k.is_string()) fail();
+          m[k.get<std::string>()] = item(depth + 1);
+        };
+        if (info == 31) {
+          while (peek() != 0xff) entry();
+          byte();
+        } else {
+          uint64_t n = arg(info);
+          if (n > b_.size()) fail();
+          for (uint64_t i = 0; i < n; i++) entry();
+        }
+        return m;
+      }
+      default:  // 7: simple values and floats
+        switch (info) {
+          case 20: return json(false);
+          case 21: return json(true);
+          case 22:
+          case 23: return json(nullptr);
+          case 25: {
+            uint16_t h = static_cast<uint16_t>(arg(25));
+            int e = (h >> 10) & 31, m = h & 1023;
+            double v = e == 0 ? std::ldexp(m, -24)
+                       : e == 31 ? (m ? NAN : INFINITY)
+                                 : std::ldexp(m + 1024, e - 25);
+            return json((h & 0x8000) ? -v : v);
+          }
+          case 26: {
+            uint32_t bits = static_cast<uint32_t>(arg(26));
+            float f;
+            std::memcpy(&f, &bits, 4);
+            return json(static_cast<double>(f));
+          }
+          case 27: {
+            uint64_t bits = arg(27);
+            double d;
+            std::memcpy(&d, &bits, 8);
+            return json(d);
+          }
+          default: fail();
+        }
+    }
+  }
+  bool at_end() const { return pos_ == b_.size(); }
+
+ private:
+  [[noreturn]] static void fail() { throw_serialization("The request body could not be parsed."); }
+  uint8_t peek() const {
+    if (pos_ >= b_.size()) fail();
+    return static_cast<uint8_t>(b_[pos_]);
+  }
+  uint8_t byte() {
+    uint8_t c = peek();
+    pos_++;
+    return c;
+  }
+  uint64_t arg(uint8_t info) {
+    if (info < 24) return info;
+    int n = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : info == 27 ? 8 : -1;
+    if (n < 0) fail();
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = (v << 8) | byte();
+    return v;
+  }
+  std::string take(uint64_t n) {
+    if (n > b_.size() - pos_) fail();
+    std::string s(b_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  std::string_view b_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+json cbor_to_json(std::string_view bytes) {
+  CborReader r(bytes);
+  json j = r.item();
+  if (!r.at_end()) throw_serialization("The request body could not be parsed.");
+  return j;
+}
+
 json parse_body(Encoding enc, std::string_view body) {
   if (body.empty()) return json::object();
   json j;
   if (enc == Encoding::kJson) {
     j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   } else {
-    j = json::from_cbor(body.begin(), body.end(), /*strict=*/true, /*allow_exceptions=*/false,
-                        json::cbor_tag_handler_t::ignore);
+    j = cbor_to_json(body);
   }
   if (j.is_discarded()) throw_serialization("The request body could not be parsed.");
   if (!j.is_object()) throw_serialization("Start of structure or map expected.");

@@ -18,6 +18,9 @@ using json = nlohmann::json;
 
 // Parses a JSON or CBOR request body (empty → {}); SerializationException on bad input.
 json parse_body(Encoding enc, std::string_view body);
+// Decodes one CBOR data item (definite or indefinite lengths; tags such as the SDKs'
+// timestamp tag 1 are skipped; byte strings become binary). Throws SerializationException.
+json cbor_to_json(std::string_view bytes);
 // Serializes a response document. Keys named *Timestamp hold epoch milliseconds and are
 // written as JSON epoch seconds (1700000000.123) or CBOR tag 1 + integer milliseconds.
 void write_doc(const json& doc, Encoding enc, std::string& out);
