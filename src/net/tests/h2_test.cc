@@ -1,7 +1,9 @@
 // HTTP/2 (prior knowledge and TLS/ALPN), TLS HTTP/1.1, and real peers (curl, node).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -129,6 +131,56 @@ TEST(Http2, LimitsPerStream) {
   int32_t again = h2.submit("GET", "/again");
   ASSERT_TRUE(h2.run());
   EXPECT_EQ(h2.responses[again].status, 200);
+}
+
+TEST(Http2, ManyLargeBodiesOnOneConnection) {
+  std::atomic<size_t> bytes{0};
+  auto srv = start([&](HttpRequest& req, std::shared_ptr<ResponseSink> sink) {
+    bytes += req.body.size();
+    sink->respond(HttpResponse{200, {}, R"({"FailedRecordCount":0})"});
+  });
+  RawConn c(srv->port());
+  FdTransport t(c.fd());
+  H2Client h2(&t);
+  const std::string body(90 * 1024, 'r');
+  auto t0 = std::chrono::steady_clock::now();
+  int ok = 0;
+  for (int batch = 0; batch < 10; ++batch) {
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 100; ++i) ids.push_back(h2.submit("POST", "/", body));
+    ASSERT_TRUE(h2.run(20000));
+    for (int32_t id : ids) ok += h2.responses[id].status == 200;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(ok, 1000);
+  EXPECT_EQ(bytes.load(), 1000 * body.size());
+  std::printf("  h2: 1000 x 90 KiB requests (100 concurrent streams) in %.3f s = %.0f req/s\n", s,
+              1000 / s);
+}
+
+TEST(Http2, HeaderLimitEmptyBodiesAndHead) {
+  ServerOptions o;
+  o.max_header_bytes = 4096;
+  auto srv = start([](HttpRequest& req, std::shared_ptr<ResponseSink> sink) {
+    if (req.path == "/empty") return sink->respond(HttpResponse{204, {}, ""});
+    sink->respond(HttpResponse{200, {{"Connection", "keep-alive"}}, "twelve bytes"});
+  }, o);
+  RawConn c(srv->port());
+  FdTransport t(c.fd());
+  H2Client h2(&t);
+  int32_t big = h2.submit("GET", "/big", {}, {{"x-big", std::string(8000, 'h')}});
+  int32_t empty = h2.submit("GET", "/empty");
+  int32_t head = h2.submit("HEAD", "/head");
+  int32_t get = h2.submit("GET", "/get");
+  ASSERT_TRUE(h2.run());
+  EXPECT_EQ(h2.responses[big].status, 431);
+  EXPECT_EQ(h2.responses[empty].status, 204);
+  EXPECT_EQ(h2.responses[empty].body, "");
+  EXPECT_EQ(h2.responses[head].status, 200);
+  EXPECT_EQ(h2.responses[head].body, "");
+  EXPECT_EQ(header_of(h2.responses[head], "content-length"), "12");
+  EXPECT_EQ(header_of(h2.responses[get], "connection"), "");  // connection-specific: dropped
+  EXPECT_EQ(h2.responses[get].body, "twelve bytes");
 }
 
 TEST(Http2, StalledRequestIsResetWhileOtherStreamsAreServed) {
