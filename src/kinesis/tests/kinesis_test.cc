@@ -103,8 +103,9 @@ class KinesisTest : public ::testing::Test {
     Reply r = call(op, body, enc);
     EXPECT_EQ(r.status, type == "InternalFailure" ? 500 : 400) << op << ": " << r.raw;
     EXPECT_EQ(r.type(), type) << op << ": " << r.raw;
-    if (!msg_part.empty())
+    if (!msg_part.empty()) {
       EXPECT_NE(r.message().find(msg_part), std::string::npos) << op << ": " << r.message();
+    }
   }
   void create(const std::string& name, int shards) {
     ok("CreateStream", {{"StreamName", name}, {"ShardCount", shards}});
@@ -589,6 +590,25 @@ TEST_F(KinesisTest, CborWire) {
                        {"Timestamp", kT0 + 500}},
                       Encoding::kCbor)["ShardIterator"];
   EXPECT_EQ(call("GetRecords", {{"ShardIterator", at}}, Encoding::kCbor).body["Records"].size(), 11u);
+  // A request the way the Java SDK's Jackson CBOR generator writes it: indefinite-length
+  // map, Timestamp as tag 1 + epoch millis.
+  {
+    std::string req;
+    req += '\xbf';
+    auto text = [&](const std::string& t) { req += char(0x60 + t.size()); req += t; };
+    text("StreamName"); text("c");
+    text("ShardId"); text(shard);
+    text("ShardIteratorType"); text("AT_TIMESTAMP");
+    text("Timestamp");
+    req += '\xc1'; req += '\x1b';
+    uint64_t ms = kT0 + 500;
+    for (int i = 7; i >= 0; i--) req += char(ms >> (i * 8));
+    req += '\xff';
+    Reply r2 = call_raw("GetShardIterator", req, Encoding::kCbor);
+    ASSERT_EQ(r2.status, 200) << r2.raw;
+    EXPECT_EQ(call("GetRecords", {{"ShardIterator", r2.body["ShardIterator"]}}, Encoding::kCbor)
+                  .body["Records"].size(), 11u);
+  }
   // Errors as CBOR maps.
   Reply e = call("DescribeStream", {{"StreamName", "nope"}}, Encoding::kCbor);
   EXPECT_EQ(e.status, 400);
