@@ -27,6 +27,8 @@ namespace fs = std::filesystem;
 using namespace format;
 
 constexpr size_t kReadChunk = 256 << 10;
+// Threads that help the commit thread run a round's fdatasyncs concurrently.
+constexpr int kSyncHelpers = 3;
 
 // An fd the commit thread may have to sync. Closed when the last holder lets go, so a
 // segment trimmed or dropped while queued for sync stays a valid fd until synced.
@@ -183,6 +185,89 @@ struct ReadBuffer {
   void ensure(size_t n) {
     if (buf->size() < n) buf->resize(n);
   }
+};
+
+void sync_one(SyncFile& f) {
+  int rc;
+  do {
+    rc = f.is_dir ? ::fsync(f.fd) : ::fdatasync(f.fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    std::fprintf(stderr, "streamlake log: fdatasync failed: %s\n", std::strerror(errno));
+    f.failed->store(true);
+  }
+}
+
+// Runs one round's fdatasyncs concurrently: they wait on the device, not the CPU, and
+// the file system can fold concurrent syncs into one journal commit, so a round that
+// touched several partitions costs about one sync, not one per file. The commit thread
+// takes part; helpers only join in when a round has more than one file.
+class SyncPool {
+ public:
+  explicit SyncPool(int helpers) {
+    for (int i = 0; i < helpers; i++) threads_.emplace_back([this] { helper(); });
+  }
+  ~SyncPool() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  // Syncs files[begin, end) and returns when all are done.
+  void run(const std::vector<std::shared_ptr<SyncFile>>& files, size_t begin, size_t end) {
+    if (end - begin <= 1 || threads_.empty()) {
+      for (size_t i = begin; i < end; i++) sync_one(*files[i]);
+      return;
+    }
+    std::unique_lock lk(mu_);
+    files_ = &files;
+    next_ = begin;
+    end_ = end;
+    remaining_ = end - begin;
+    gen_++;
+    lk.unlock();
+    cv_.notify_all();
+    work(gen_);
+    lk.lock();
+    done_cv_.wait(lk, [&] { return remaining_ == 0; });
+    files_ = nullptr;
+  }
+
+ private:
+  // Claims files of round `gen` until none is left. A helper that wakes late finds the
+  // round's files all claimed (or a newer round) and claims nothing.
+  void work(uint64_t gen) {
+    std::unique_lock lk(mu_);
+    while (gen_ == gen && next_ < end_) {
+      SyncFile& f = *(*files_)[next_++];
+      lk.unlock();
+      sync_one(f);
+      lk.lock();
+      if (--remaining_ == 0) done_cv_.notify_all();
+    }
+  }
+  void helper() {
+    uint64_t seen = 0;
+    std::unique_lock lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return stop_ || gen_ != seen; });
+      if (stop_) return;
+      seen = gen_;
+      lk.unlock();
+      work(seen);
+      lk.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::vector<std::shared_ptr<SyncFile>>* files_ = nullptr;  // guarded by mu_
+  size_t next_ = 0, end_ = 0, remaining_ = 0;                      // guarded by mu_
+  uint64_t gen_ = 0;                                               // guarded by mu_
+  bool stop_ = false;                                              // guarded by mu_
+  std::vector<std::thread> threads_;
 };
 
 class LogStoreImpl;
@@ -912,6 +997,7 @@ Result<uint64_t> LogStoreImpl::trim_before_time(Partition* pp, int64_t ts_ms) {
 }
 
 void LogStoreImpl::commit_loop() {
+  SyncPool pool(kSyncHelpers);
   std::vector<Pending> batch;
   std::vector<std::shared_ptr<SyncFile>> files;
   for (;;) {
@@ -929,16 +1015,11 @@ void LogStoreImpl::commit_loop() {
     }
     // Every byte of every append in `batch` was written before it was queued, and its
     // file was queued with it: one sync per file covers all of them.
-    std::stable_partition(files.begin(), files.end(),
-                          [](const auto& f) { return !f->after_data; });
-    for (auto& f : files) {
-      int rc = f->is_dir ? ::fsync(f->fd) : ::fdatasync(f->fd);
-      while (rc != 0 && errno == EINTR) rc = f->is_dir ? ::fsync(f->fd) : ::fdatasync(f->fd);
-      if (rc != 0) {
-        std::fprintf(stderr, "streamlake log: fdatasync failed: %s\n", std::strerror(errno));
-        f->failed->store(true);
-      }
-    }
+    auto mid = std::stable_partition(files.begin(), files.end(),
+                                     [](const auto& f) { return !f->after_data; });
+    size_t n_data = static_cast<size_t>(mid - files.begin());
+    pool.run(files, 0, n_data);
+    pool.run(files, n_data, files.size());
     files.clear();
     bool advanced = false;
     for (auto& e : batch) {
