@@ -124,11 +124,11 @@ void finish_put(PutState& st) {
       auto& g = st.groups[st.rec_group[i]];
       if (i) out.push_back(',');
       if (g.status.ok()) {
-        out += "{\"SequenceNumber\":\"";
+        out.append(R"({"SequenceNumber":")", 19);
         out += fmt[st.rec_group[i]].at(g.first_offset + st.rec_index[i]);
-        out += "\",\"ShardId\":\"";
+        out.append(R"(","ShardId":")", 13);
         out += g.shard_id;
-        out += "\"}";
+        out.append(R"("})", 2);
       } else {
         out += "{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"Internal service failure.\"}";
       }
@@ -173,6 +173,7 @@ void Service::Impl::parse_put_records_json(std::string_view body, PutBatch* b) c
   thread_local od::parser parser;
   simdjson::padded_string padded(body.data(), body.size());
   b->arena.reserve(body.size());
+  b->items.reserve(512);
   auto bad = [] { throw_serialization("The request body could not be parsed."); };
   od::document doc;
   if (parser.iterate(padded).get(doc)) bad();
@@ -325,6 +326,13 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   if (n <= 500) {
     for (size_t i = 0; i < n; i++) {
       const PutItem& it = b.items[i];
+      total += it.data_len + it.key.size();
+      // Fast path: nothing to report (the field paths are only built for errors).
+      bool key_ok = it.has_key && !it.key.empty() && (it.key.size() <= 256 || utf8_length(it.key) <= 256);
+      bool ehk_ok = !it.has_ehk || (!it.ehk.empty() && it.ehk.size() <= 39 &&
+                                    (it.ehk == "0" || (it.ehk[0] >= '1' && it.ehk[0] <= '9')) &&
+                                    it.ehk.find_first_not_of("0123456789") == std::string_view::npos);
+      if (key_ok && it.has_data && it.data_len <= kMaxRecordBytes && ehk_ok) continue;
       std::string prefix = single ? "" : "records." + std::to_string(i + 1) + ".member.";
       if (!it.has_key) v.add_null(prefix + "partitionKey");
       else check_partition_key(v, it.key, prefix + "partitionKey");
@@ -334,7 +342,6 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
                   std::to_string(it.data_len) + "]'",
               prefix + "data", "Member must have length less than or equal to 1048576");
       if (it.has_ehk) check_hash_key_pattern(v, it.ehk, prefix + "explicitHashKey");
-      total += it.data_len + it.key.size();
     }
   }
   v.done();
