@@ -76,7 +76,8 @@ struct ServerOptions {
 };
 
 // Lifecycle: start() binds and runs the I/O threads; stop() (or the destructor) closes
-// the listener and all connections and joins the threads. Not copyable.
+// the listener and all connections and joins the threads; never call it from a Handler
+// or another I/O-thread callback (it joins those threads). Not copyable.
 class HttpServer {
  public:
   static Result<std::unique_ptr<HttpServer>> start(ServerOptions options, Handler handler);

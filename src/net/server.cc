@@ -859,6 +859,7 @@ struct HttpServer::Impl {
   std::shared_ptr<asio::io_context> ioc = std::make_shared<asio::io_context>();
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{*ioc};
+  asio::steady_timer accept_retry{*ioc};
   std::optional<asio::ssl::context> ssl;
   std::vector<std::thread> threads;
   std::mutex mu;
@@ -869,7 +870,15 @@ struct HttpServer::Impl {
   void accept() {
     acceptor.async_accept(asio::make_strand(*ioc), [this](error_code ec, tcp::socket sock) {
       if (ec == asio::error::operation_aborted || shared->stopped.load()) return;
-      if (!ec) on_accept(std::move(sock));
+      if (ec) {
+        // E.g. EMFILE: back off briefly instead of spinning on the failing accept.
+        accept_retry.expires_after(std::chrono::milliseconds(20));
+        accept_retry.async_wait([this](error_code e) {
+          if (!e && !shared->stopped.load()) accept();
+        });
+        return;
+      }
+      on_accept(std::move(sock));
       accept();
     });
   }
@@ -908,6 +917,7 @@ struct HttpServer::Impl {
     asio::post(*ioc, [this] {
       error_code ec;
       acceptor.close(ec);
+      accept_retry.cancel();
     });
     {
       std::lock_guard lk(mu);
