@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "kinesis/service.h"
+#include "kinesis/kinesis.h"
 #include "log/log.h"
 #include "net/http.h"
 #include "net/sigv4.h"
@@ -151,12 +151,7 @@ class ServerImpl final : public Server {
     const std::string* ct = req.header("content-type");
     kinesis::Encoding enc;
     std::string_view ctv = ct ? std::string_view(*ct) : std::string_view();
-    ctv = ctv.substr(0, ctv.find(';'));
-    if (ctv == "application/x-amz-json-1.1" || ctv == "application/x-amz-json-1.0" || ctv == "application/json") {
-      enc = kinesis::Encoding::kJson;
-    } else if (ctv == "application/x-amz-cbor-1.1" || ctv == "application/cbor") {
-      enc = kinesis::Encoding::kCbor;
-    } else {
+    if (!kinesis::parse_content_type(ctv, &enc)) {
       sink->respond(json_error(400, "SerializationException",
                                "unsupported content type '" + std::string(ctv) +
                                    "': use application/x-amz-json-1.1 or application/x-amz-cbor-1.1"));
@@ -166,7 +161,7 @@ class ServerImpl final : public Server {
       sink->respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
       return;
     }
-    const char* resp_ct = enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1" : "application/x-amz-cbor-1.1";
+    const char* resp_ct = kinesis::content_type(enc);
     auto auth = net::verify_sigv4(
         req,
         [this](std::string_view ak) -> std::optional<std::string> {
@@ -200,17 +195,17 @@ class ServerImpl final : public Server {
                                resp_ct));
       return;
     }
+    // The body must stay valid until the response is done: the callback owns it.
+    auto body = std::make_shared<std::string>(std::move(req.body));
     kinesis::Request kr;
     kr.operation = op;
     kr.encoding = enc;
-    kr.body = req.body;
+    kr.body = *body;
     kr.access_key = auth.access_key;
-    // The body view must outlive the call; handle() copies what it keeps past its return.
-    kinesis_->handle(kr, [sink, enc](kinesis::Response resp) {
+    kinesis_->handle(kr, [sink, body](kinesis::Response resp) {
       net::HttpResponse r;
       r.status = resp.http_status;
-      r.headers.emplace_back("content-type", enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1"
-                                                                             : "application/x-amz-cbor-1.1");
+      r.headers.emplace_back("content-type", kinesis::content_type(resp.encoding));
       r.body = std::move(resp.body);
       sink->respond(std::move(r));
     });
