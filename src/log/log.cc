@@ -363,7 +363,8 @@ Status write_index_file(const Segment& s, int* out_fd) {
 
 class LogStoreImpl final : public LogStore {
  public:
-  LogStoreImpl(std::string dir, LogOptions o) : dir_(std::move(dir)), opt_(o) {}
+  LogStoreImpl(std::string dir, LogOptions o)
+      : dir_(std::move(dir)), opt_(o), parts_dir_(dir_ + "/parts"), trash_dir_(dir_ + "/trash") {}
   ~LogStoreImpl() override {
     close();
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -423,7 +424,11 @@ class LogStoreImpl final : public LogStore {
 
   mutable std::shared_mutex map_mu_;
   std::map<std::string, std::unique_ptr<PartitionImpl>> parts_;  // guarded by map_mu_
-  uint64_t drop_seq_ = 0;                                        // guarded by map_mu_
+  std::string parts_dir_, trash_dir_;
+  // Serializes create_partition and drop_partition (directory renames). Never taken by
+  // the commit thread, so drop may wait for it while holding this.
+  std::mutex dir_mu_;
+  uint64_t trash_seq_ = 0;  // guarded by dir_mu_
 
   std::function<void()> listener_;
 
@@ -807,18 +812,21 @@ Status LogStoreImpl::init() {
   if (lock_fd_ < 0) return io_error_errno("open " + lp);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
     return Status(Errc::kInUse, "log store " + dir_ + " is open in another process");
+  // Partitions being created or dropped when the last process stopped.
+  fs::remove_all(trash_dir_, ec);
+  if (ec) return io_error("remove " + trash_dir_ + ": " + ec.message());
+  for (const auto& d : {parts_dir_, trash_dir_}) {
+    fs::create_directories(d, ec);
+    if (ec) return io_error("create " + d + ": " + ec.message());
+  }
   std::vector<std::string> names;
-  for (const auto& de : fs::directory_iterator(dir_, ec)) {
+  for (const auto& de : fs::directory_iterator(parts_dir_, ec)) {
     std::string fn = de.path().filename().string();
-    if (fn.rfind(".tmp-", 0) == 0 || fn.rfind(".dropped-", 0) == 0) {
-      fs::remove_all(de.path(), ec);
-      continue;
-    }
     if (de.is_directory() && valid_partition_name(fn)) names.push_back(fn);
   }
-  if (ec) return io_error("list " + dir_ + ": " + ec.message());
+  if (ec) return io_error("list " + parts_dir_ + ": " + ec.message());
   for (const auto& n : names) {
-    auto p = std::make_unique<PartitionImpl>(this, n, dir_ + "/" + n);
+    auto p = std::make_unique<PartitionImpl>(this, n, parts_dir_ + "/" + n);
     SL_RETURN_IF_ERROR(p->recover());
     parts_.emplace(n, std::move(p));
   }
@@ -829,10 +837,11 @@ Status LogStoreImpl::init() {
 Result<Partition*> LogStoreImpl::create_partition(const std::string& name) {
   if (!valid_partition_name(name)) return invalid_argument("bad partition name: " + name);
   if (closed_) return Status(Errc::kInUse, "log store is closed");
+  std::lock_guard dlk(dir_mu_);
   std::unique_lock lk(map_mu_);
   if (parts_.count(name)) return Status(Errc::kAlreadyExists, "partition exists: " + name);
-  std::string tmp = dir_ + "/.tmp-" + name;
-  std::string final_dir = dir_ + "/" + name;
+  std::string tmp = trash_dir_ + "/create-" + std::to_string(++trash_seq_) + "-" + name;
+  std::string final_dir = parts_dir_ + "/" + name;
   std::error_code ec;
   fs::remove_all(tmp, ec);
   if (!fs::create_directory(tmp, ec) || ec) return io_error("mkdir " + tmp + ": " + ec.message());
@@ -841,7 +850,7 @@ Result<Partition*> LogStoreImpl::create_partition(const std::string& name) {
   if (st.ok()) st = fsync_dir(tmp);
   if (st.ok() && ::rename(tmp.c_str(), final_dir.c_str()) != 0)
     st = io_error_errno("rename " + tmp + " to " + final_dir);
-  if (st.ok()) st = fsync_dir(dir_);
+  if (st.ok()) st = fsync_dir(parts_dir_);
   if (!st.ok()) {
     fs::remove_all(tmp, ec);
     return st;
@@ -858,24 +867,23 @@ Result<Partition*> LogStoreImpl::create_partition(const std::string& name) {
 }
 
 Status LogStoreImpl::drop_partition(const std::string& name) {
+  std::lock_guard dlk(dir_mu_);
   std::unique_ptr<PartitionImpl> p;
-  uint64_t seq;
   {
     std::unique_lock lk(map_mu_);
     auto it = parts_.find(name);
     if (it == parts_.end()) return not_found("no partition " + name);
     p = std::move(it->second);
     parts_.erase(it);
-    seq = ++drop_seq_;
   }
   {
     // Let the commit thread finish with the partition's pending appends.
     std::unique_lock lk(commit_mu_);
     drained_cv_.wait(lk, [&] { return p->inflight_ == 0; });
   }
-  std::string gone = dir_ + "/.dropped-" + std::to_string(seq) + "-" + name;
+  std::string gone = trash_dir_ + "/drop-" + std::to_string(++trash_seq_) + "-" + name;
   if (::rename(p->dir_.c_str(), gone.c_str()) != 0) return io_error_errno("rename " + p->dir_);
-  Status st = fsync_dir(dir_);
+  Status st = fsync_dir(parts_dir_);
   std::error_code ec;
   fs::remove_all(gone, ec);
   if (ec && st.ok()) st = io_error("remove " + gone + ": " + ec.message());

@@ -194,7 +194,7 @@ TEST(LogTest, OffsetAtTime) {
   EXPECT_EQ(*p->offset_at_time(0), 0u);
   // batch b at time 1000 + 10*b, 3 records each: offsets 3b..3b+2
   for (int b = 0; b < 50; b++) append_sync(s.get(), p, 3, 1000 + 10 * b);
-  ASSERT_GT(files_with_ext(d.path() + "/p", ".seg").size(), 2u);
+  ASSERT_GT(files_with_ext(d.path() + "/parts/p", ".seg").size(), 2u);
   EXPECT_EQ(*p->offset_at_time(0), 0u);
   EXPECT_EQ(*p->offset_at_time(1000), 0u);
   EXPECT_EQ(*p->offset_at_time(1001), 3u);
@@ -215,10 +215,10 @@ TEST(LogTest, SegmentRollAndReopen) {
     auto s = open_store(d.path(), o);
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 100; b++) append_sync(s.get(), p, 5, b, std::to_string(b), 40);
-    auto segs = files_with_ext(d.path() + "/p", ".seg");
+    auto segs = files_with_ext(d.path() + "/parts/p", ".seg");
     EXPECT_GT(segs.size(), 5u);
     // every sealed segment has its index
-    EXPECT_EQ(files_with_ext(d.path() + "/p", ".idx").size(), segs.size() - 1);
+    EXPECT_EQ(files_with_ext(d.path() + "/parts/p", ".idx").size(), segs.size() - 1);
     EXPECT_EQ(std::filesystem::path(segs[0]).filename(), "00000000000000000000.seg");
     for (const auto& f : segs) EXPECT_LE(file_size(f), 4096u);
     EXPECT_EQ(read_all(p).size(), 500u);
@@ -253,7 +253,7 @@ TEST(LogTest, MissingOrBadIndexIsRebuilt) {
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 60; b++) append_sync(s.get(), p, 4, b, "", 20);
   }
-  auto idx = files_with_ext(d.path() + "/p", ".idx");
+  auto idx = files_with_ext(d.path() + "/parts/p", ".idx");
   ASSERT_GE(idx.size(), 3u);
   std::filesystem::remove(idx[0]);
   std::filesystem::resize_file(idx[1], file_size(idx[1]) - 3);
@@ -271,7 +271,7 @@ TEST(LogTest, MissingOrBadIndexIsRebuilt) {
   ASSERT_EQ(recs.size(), 240u);
   for (int i = 0; i < 240; i++) ASSERT_EQ(recs[i].offset, static_cast<uint64_t>(i));
   EXPECT_EQ(*p->offset_at_time(30), 120u);
-  EXPECT_EQ(files_with_ext(d.path() + "/p", ".idx").size(), idx.size());
+  EXPECT_EQ(files_with_ext(d.path() + "/parts/p", ".idx").size(), idx.size());
 }
 
 TEST(LogTest, Retention) {
@@ -282,7 +282,7 @@ TEST(LogTest, Retention) {
     auto s = open_store(d.path(), o);
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 60; b++) append_sync(s.get(), p, 4, 1000 + b, "", 30);
-    size_t nseg = files_with_ext(d.path() + "/p", ".seg").size();
+    size_t nseg = files_with_ext(d.path() + "/parts/p", ".seg").size();
     ASSERT_GT(nseg, 4u);
     EXPECT_EQ(*s->trim_before_time(p, 0), 0u);
     EXPECT_EQ(p->start_offset(), 0u);
@@ -290,7 +290,7 @@ TEST(LogTest, Retention) {
     ASSERT_TRUE(removed.ok());
     EXPECT_GT(*removed, 0u);
     EXPECT_EQ(p->start_offset(), *removed);
-    EXPECT_LT(files_with_ext(d.path() + "/p", ".seg").size(), nseg);
+    EXPECT_LT(files_with_ext(d.path() + "/parts/p", ".seg").size(), nseg);
     // Everything still there arrived at or after the cut's segment; nothing before start.
     auto recs = read_all(p);
     ASSERT_FALSE(recs.empty());
@@ -308,7 +308,7 @@ TEST(LogTest, Retention) {
     EXPECT_EQ(*p->offset_at_time(0), p->start_offset());
     // Trimming everything keeps the active segment.
     ASSERT_TRUE(s->trim_before_time(p, 1 << 30).ok());
-    EXPECT_EQ(files_with_ext(d.path() + "/p", ".seg").size(), 1u);
+    EXPECT_EQ(files_with_ext(d.path() + "/parts/p", ".seg").size(), 1u);
     EXPECT_EQ(p->next_offset(), 240u);
   }
   auto s = open_store(d.path(), o);
@@ -331,7 +331,7 @@ TEST(LogTest, DropAndRecreate) {
   EXPECT_EQ(again.status().code(), Errc::kAlreadyExists);
   ASSERT_TRUE(s->drop_partition("a").ok());
   EXPECT_EQ(s->find_partition("a"), nullptr);
-  EXPECT_FALSE(std::filesystem::exists(d.path() + "/a"));
+  EXPECT_FALSE(std::filesystem::exists(d.path() + "/parts/a"));
   EXPECT_EQ(s->drop_partition("a").code(), Errc::kNotFound);
   EXPECT_EQ(s->partition_names(), std::vector<std::string>{"b"});
   p = create(s.get(), "a");
@@ -343,6 +343,35 @@ TEST(LogTest, DropAndRecreate) {
   auto names = s->partition_names();
   EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(s->find_partition("a")->next_offset(), 1u);
+}
+
+TEST(LogTest, NamesThatLookInternalAreOrdinary) {
+  TempDir d;
+  const std::vector<std::string> names = {".tmp-x", ".dropped-1-x", "LOCK", "parts", "trash",
+                                          "create-1-x", "..."};
+  {
+    auto s = open_store(d.path());
+    for (const auto& n : names) {
+      Partition* p = create(s.get(), n);
+      ASSERT_NE(p, nullptr) << n;
+      append_sync(s.get(), p, 2, 1, n);
+    }
+    ASSERT_TRUE(s->drop_partition("LOCK").ok());
+  }
+  auto s = open_store(d.path());
+  auto got = s->partition_names();
+  EXPECT_EQ(got.size(), names.size() - 1);
+  for (const auto& n : names) {
+    if (n == "LOCK") {
+      EXPECT_EQ(s->find_partition(n), nullptr);
+      continue;
+    }
+    Partition* p = s->find_partition(n);
+    ASSERT_NE(p, nullptr) << n;
+    auto recs = read_all(p);
+    ASSERT_EQ(recs.size(), 2u);
+    EXPECT_EQ(recs[1].data, "v1-" + n);
+  }
 }
 
 TEST(LogTest, DropWaitsForPendingCallbacks) {
@@ -522,7 +551,7 @@ class TornTailTest : public ::testing::Test {
     auto s = open_store(d.path());
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 5; b++) ends.push_back(append_sync(s.get(), p, 3, b, "", 10).first_offset + 3);
-    seg = d.path() + "/p/00000000000000000000.seg";
+    seg = d.path() + "/parts/p/00000000000000000000.seg";
     size_full = file_size(seg);
   }
   void check_after_reopen(uint64_t expect_records) {
@@ -608,7 +637,7 @@ TEST(LogTest, TornSealedSegmentDropsLaterSegments) {
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 30; b++) append_sync(s.get(), p, 3, b, "", 20);
   }
-  auto segs = files_with_ext(d.path() + "/p", ".seg");
+  auto segs = files_with_ext(d.path() + "/parts/p", ".seg");
   ASSERT_GE(segs.size(), 3u);
   std::filesystem::remove(segs[1].substr(0, segs[1].size() - 4) + ".idx");
   std::filesystem::resize_file(segs[1], file_size(segs[1]) - 5);
@@ -618,7 +647,7 @@ TEST(LogTest, TornSealedSegmentDropsLaterSegments) {
   EXPECT_GT(p->next_offset(), seg1_base);
   auto recs = read_all(p);
   ASSERT_EQ(recs.size(), p->next_offset());
-  EXPECT_EQ(files_with_ext(d.path() + "/p", ".seg").size(), 2u);
+  EXPECT_EQ(files_with_ext(d.path() + "/parts/p", ".seg").size(), 2u);
   EXPECT_EQ(append_sync(s.get(), p, 1, 100).first_offset, recs.size());
 }
 
@@ -631,7 +660,7 @@ TEST(LogTest, ScanReportsCorruptionInSealedSegment) {
     Partition* p = create(s.get(), "p");
     for (int b = 0; b < 30; b++) append_sync(s.get(), p, 3, b, "", 20);
   }
-  auto segs = files_with_ext(d.path() + "/p", ".seg");
+  auto segs = files_with_ext(d.path() + "/parts/p", ".seg");
   ASSERT_GE(segs.size(), 3u);
   {  // flip a data byte in the first (sealed, indexed) segment: open trusts its index
     int fd = ::open(segs[0].c_str(), O_RDWR);
@@ -653,7 +682,7 @@ TEST(LogTest, FailedWriteLeavesPartitionConsistent) {
   auto s = open_store(d.path());
   Partition* p = create(s.get(), "p");
   append_sync(s.get(), p, 3, 1);
-  std::string seg = d.path() + "/p/00000000000000000000.seg";
+  std::string seg = d.path() + "/parts/p/00000000000000000000.seg";
   uint64_t size = file_size(seg);
   // Make the next write fail part way: a file size limit a little past the end.
   struct rlimit old_lim;
