@@ -233,7 +233,7 @@ std::optional<std::string> eval_item(const std::string& item, const RelationInfo
                                           (col->type.id == exec::TypeId::kVarchar ||
                                            col->type.id == exec::TypeId::kBytea)
                                       ? "x" : "p";
-    if (has("attstattarget")) return "-1";
+    if (has("attstattarget")) return std::nullopt;  // -1 (default) shows as NULL in psql 15
     return std::nullopt;
   }
   if (has("relchecks")) return "0";
@@ -329,6 +329,33 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
         r.rows.push_back(std::move(row));
       }
     }
+    return r;
+  }
+  // \dn: the one schema.
+  if (from.find("from pg_catalog.pg_namespace n") == 0) {
+    LocalResult r = rows_from_items(sl->items);
+    if (public_ok && regex_matches(literal_after(q, "n.nspname operator(pg_catalog.~)"), "public")) {
+      std::vector<std::optional<std::string>> row;
+      for (const auto& c : r.columns)
+        row.push_back(c.name == "Name" || c.name == "nspname" ? std::optional<std::string>("public")
+                      : c.name == "Owner" ? std::optional<std::string>(st.user) : std::nullopt);
+      r.rows.push_back(std::move(row));
+    }
+    return r;
+  }
+  // \l: the one database (the name the client connected with).
+  if (from.find("from pg_catalog.pg_database d") == 0) {
+    LocalResult r = rows_from_items(sl->items);
+    std::vector<std::optional<std::string>> row;
+    for (const auto& c : r.columns) {
+      if (c.name == "Name" || c.name == "datname") row.push_back(st.database);
+      else if (c.name == "Owner") row.push_back(st.user);
+      else if (c.name == "Encoding") row.push_back("UTF8");
+      else if (c.name == "Collate" || c.name == "Ctype") row.push_back("C");
+      else if (c.name == "Locale Provider") row.push_back("libc");
+      else row.push_back(std::nullopt);
+    }
+    r.rows.push_back(std::move(row));
     return r;
   }
   // \d+ on a view: its definition (unknown to the wire layer: empty).
