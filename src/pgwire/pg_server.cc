@@ -45,7 +45,8 @@ namespace {
 
 using sql::StatementKind;
 
-constexpr int kAuthTimeoutMs = 60000;  // startup + authentication must finish in this time
+constexpr int kAuthTimeoutMs = 60000;   // each read during startup + authentication
+constexpr int kStallTimeoutMs = 60000;  // a message's body must arrive within this time
 constexpr size_t kFlushBytes = 64 * 1024;
 constexpr int kExtraHandshakeSlots = 16;  // connections past max_connections get a FATAL
 
@@ -421,11 +422,20 @@ class Connection {
     if (!is_known_frontend_type(m->type))
       throw FatalError{fields_of("08P01", "invalid frontend message type " +
                                               std::to_string(static_cast<uint8_t>(m->type)), "FATAL")};
-    m->body.assign(len - 4, '\0');
-    if (!t_.read_exact(m->body.data(), m->body.size(), timeout_ms, &timed_out)) {
-      if (timed_out)
-        throw FatalError{fields_of("08P01", "timeout while reading a message", "FATAL")};
-      return false;
+    // A client stalled in the middle of a message is cut off even without an idle timeout.
+    int body_timeout = timeout_ms > 0 ? timeout_ms : kStallTimeoutMs;
+    // Grow the buffer as bytes arrive, so a large announced length costs nothing up front.
+    const size_t total = static_cast<size_t>(len) - 4;
+    m->body.clear();
+    while (m->body.size() < total) {
+      size_t at = m->body.size();
+      size_t n = std::min<size_t>(total - at, size_t{1} << 20);
+      m->body.resize(at + n);
+      if (!t_.read_exact(m->body.data() + at, n, body_timeout, &timed_out)) {
+        if (timed_out)
+          throw FatalError{fields_of("08P01", "timeout while reading a message", "FATAL")};
+        return false;
+      }
     }
     return true;
   }
