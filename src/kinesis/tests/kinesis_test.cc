@@ -985,6 +985,68 @@ TEST_F(KinesisTest, ConcurrentPutRecords) {
   EXPECT_EQ(n, size_t(kThreads * kCalls * kPer));
 }
 
+TEST_F(KinesisTest, PutRecordsWhileResharding) {
+  create("rs", 2);
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0}, failures{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 2; t++) {
+    ts.emplace_back([&, t] {
+      for (int c = 0; !stop.load() || c < 20; c++) {
+        json recs = json::array();
+        for (int i = 0; i < 25; i++)
+          recs.push_back({{"Data", "AA=="}, {"PartitionKey", std::to_string(t * 1000000 + c * 100 + i)}});
+        std::string body = json({{"StreamName", "rs"}, {"Records", recs}}).dump();
+        Request req{"PutRecords", Encoding::kJson, body, ""};
+        std::promise<Response> p;
+        svc_->handle(req, [&p](Response r) { p.set_value(std::move(r)); });
+        Response r = p.get_future().get();
+        if (r.http_status == 200 && json::parse(r.body)["FailedRecordCount"] == 0) acked += 25;
+        else failures++;
+        if (c > 2000) break;
+      }
+    });
+  }
+  // Split every open shard once, then merge two neighbours, while the writers run.
+  for (uint32_t o = 0; o < 2; o++) {
+    json d = ok("DescribeStream", {{"StreamName", "rs"}})["StreamDescription"];
+    auto& sh = d["Shards"][o];
+    u128 a, b;
+    ASSERT_TRUE(parse_u128(sh["HashKeyRange"]["StartingHashKey"].get<std::string>(), &a));
+    ASSERT_TRUE(parse_u128(sh["HashKeyRange"]["EndingHashKey"].get<std::string>(), &b));
+    ok("SplitShard", {{"StreamName", "rs"}, {"ShardToSplit", sh["ShardId"]},
+                      {"NewStartingHashKey", u128_to_string(a + (b - a) / 2)}});
+    clock_.advance(opts_.update_delay_ms);
+    svc_->tick();
+  }
+  ok("MergeShards", {{"StreamName", "rs"}, {"ShardToMerge", "shardId-000000000003"},
+                     {"AdjacentShardToMerge", "shardId-000000000004"}});
+  stop = true;
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  // Every acknowledged record is in exactly one shard, in increasing sequence order.
+  json d = ok("DescribeStream", {{"StreamName", "rs"}})["StreamDescription"];
+  ASSERT_EQ(d["Shards"].size(), 7u);
+  size_t n = 0;
+  for (auto& sh : d["Shards"]) {
+    std::string it = iterator("rs", sh["ShardId"], "TRIM_HORIZON");
+    u128 prev = 0;
+    while (!it.empty()) {
+      json g = get(it);
+      for (auto& r : g["Records"]) {
+        u128 v;
+        ASSERT_TRUE(parse_u128(r["SequenceNumber"].get<std::string>(), &v));
+        EXPECT_GT(v, prev);
+        prev = v;
+        n++;
+      }
+      if (!g.contains("NextShardIterator") || g["Records"].empty()) break;
+      it = g["NextShardIterator"];
+    }
+  }
+  EXPECT_EQ(n, static_cast<size_t>(acked.load()));
+}
+
 TEST_F(KinesisTest, RetentionTrimsOldData) {
   // Small segments so that old records sit in closed segments.
   svc_.reset();
