@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -445,8 +446,9 @@ void Service::Impl::persist() {
 }
 
 Status Service::Impl::load() {
-  if (::mkdir(meta_dir_.c_str(), 0755) != 0 && errno != EEXIST)
-    return io_error_errno("mkdir " + meta_dir_);
+  std::error_code ec;
+  std::filesystem::create_directories(meta_dir_, ec);
+  if (ec) return io_error("create " + meta_dir_ + ": " + ec.message());
   // Iterator secret.
   bool exists = false;
   SL_ASSIGN_OR_RETURN(std::string key, read_file(meta_dir_ + "/" + kSecretFile, &exists));
@@ -872,9 +874,6 @@ void Service::Impl::list_shards(Call& c) {
     }
   } else {
     stream = stream_name_of(in);
-    if (start && filter)
-      throw ApiError("InvalidArgumentException",
-                     "ShardFilter and ExclusiveStartShardId cannot be provided together.");
   }
   if (ftype == "AFTER_SHARD_ID" && !token) {
     if (!fshard)
@@ -890,7 +889,7 @@ void Service::Impl::list_shards(Call& c) {
   if (created && *created != s->created_ms) not_found(stream);
   // ExclusiveStartShardId / AFTER_SHARD_ID: shards whose id sorts after the given one.
   std::optional<std::string> after_id = start;
-  if (ftype == "AFTER_SHARD_ID" && fshard) after_id = fshard;
+  if (ftype == "AFTER_SHARD_ID" && fshard && (!after_id || *fshard > *after_id)) after_id = fshard;
   int64_t limit = max ? *max : 1000;
   int64_t retention_cut = now - static_cast<int64_t>(s->retention_hours) * 3600 * 1000;
   json shards = json::array();
