@@ -60,7 +60,11 @@ struct IndexEntry {
 struct Segment {
   uint64_t base = 0;
   std::string path;  // .seg
+  // The active segment's fd (read-write). Sealed segments hold no fd, so a long
+  // retention does not pin thousands of descriptors; readers open them on demand and
+  // share the open file while any of them still reads (read_file).
   std::shared_ptr<SyncFile> file;
+  std::weak_ptr<SyncFile> read_file;
   uint64_t size = kSegHeaderSize;  // bytes of complete batches (header included)
   uint64_t end = 0;                // offset after the last record
   int64_t max_arrival = -1;        // newest arrival in the segment, -1 if empty
@@ -296,6 +300,8 @@ class PartitionImpl final : public Partition {
 
   // REQUIRES: mu_ held.
   Status roll_locked(uint64_t index_interval);
+  // An open fd for reading `s`. REQUIRES: mu_ held (so trim cannot unlink it meanwhile).
+  Result<std::shared_ptr<SyncFile>> file_for_read_locked(Segment& s) const;
   Result<std::shared_ptr<Segment>> create_segment_file(uint64_t base, bool sync_now);
 
   LogStoreImpl* store_;
@@ -607,6 +613,7 @@ Status PartitionImpl::recover() {
     uint64_t fsize = static_cast<uint64_t>(st.st_size);
     bool last = i + 1 == bases.size();
     if (!last && load_index(s.get(), fsize, bases[i + 1])) {
+      s->file.reset();
       segs_.push_back(std::move(s));
       continue;
     }
@@ -621,6 +628,7 @@ Status PartitionImpl::recover() {
         ::fdatasync(ifd);
         ::close(ifd);
       }
+      s->file.reset();
       segs_.push_back(std::move(s));
       continue;
     }
@@ -670,6 +678,16 @@ Status PartitionImpl::recover() {
   return Status::OK();
 }
 
+Result<std::shared_ptr<SyncFile>> PartitionImpl::file_for_read_locked(Segment& s) const {
+  if (s.file) return s.file;
+  if (auto f = s.read_file.lock()) return f;
+  int fd = ::open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error_errno("open " + s.path);
+  auto f = std::make_shared<SyncFile>(fd, false, failed_);
+  s.read_file = f;
+  return f;
+}
+
 Status PartitionImpl::roll_locked(uint64_t interval) {
   Segment& old = *segs_.back();
   int ifd = -1;
@@ -680,6 +698,8 @@ Status PartitionImpl::roll_locked(uint64_t interval) {
   store_->touch(idx_file);
   store_->touch(seg->file);
   store_->touch(dir_file_);
+  // The commit thread still holds the old fd if its last bytes await their sync.
+  old.file.reset();
   segs_.push_back(std::move(seg));
   return Status::OK();
 }
@@ -692,6 +712,7 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
   const uint64_t end = durable_end_.load(std::memory_order_acquire);
   uint64_t next = from;
   std::shared_ptr<Segment> seg;
+  std::shared_ptr<SyncFile> file;
   uint64_t pos, limit;
   {
     std::lock_guard lk(mu_);
@@ -705,6 +726,7 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
                                [](uint64_t o, const IndexEntry& e) { return o < e.offset; });
     pos = ie == seg->index.begin() ? kSegHeaderSize : std::prev(ie)->pos;
     limit = seg->size;
+    SL_ASSIGN_OR_RETURN(file, file_for_read_locked(*seg));
   }
   ReadBuffer rb;
   size_t n_rec = 0, n_bytes = 0;
@@ -717,10 +739,11 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
       seg = *it;
       pos = kSegHeaderSize;
       limit = seg->size;
+      SL_ASSIGN_OR_RETURN(file, file_for_read_locked(*seg));
       continue;
     }
     size_t want = static_cast<size_t>(std::min<uint64_t>(rb.size(), limit - pos));
-    SL_ASSIGN_OR_RETURN(size_t got, read_at(seg->file->fd, rb.data(), want, pos));
+    SL_ASSIGN_OR_RETURN(size_t got, read_at(file->fd, rb.data(), want, pos));
     if (got < kBatchHeaderSize)
       return corruption(seg->path + ": short read at " + std::to_string(pos));
     size_t off = 0;
@@ -772,6 +795,7 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
 Result<uint64_t> PartitionImpl::offset_at_time(int64_t ts) const {
   const uint64_t end = durable_end_.load(std::memory_order_acquire);
   std::shared_ptr<Segment> seg;
+  std::shared_ptr<SyncFile> file;
   uint64_t pos, limit, seg_end;
   {
     std::lock_guard lk(mu_);
@@ -787,10 +811,11 @@ Result<uint64_t> PartitionImpl::offset_at_time(int64_t ts) const {
     pos = std::prev(ie)->pos;
     limit = seg->size;
     seg_end = seg->end;
+    SL_ASSIGN_OR_RETURN(file, file_for_read_locked(*seg));
   }
   char h[kBatchHeaderSize];
   while (pos + kBatchHeaderSize <= limit) {
-    SL_ASSIGN_OR_RETURN(size_t got, read_at(seg->file->fd, h, kBatchHeaderSize, pos));
+    SL_ASSIGN_OR_RETURN(size_t got, read_at(file->fd, h, kBatchHeaderSize, pos));
     BatchHeader bh = decode_batch_header(h);
     if (got < kBatchHeaderSize || bh.magic != kBatchMagic || bh.length < kBatchHeaderSize)
       return corruption(seg->path + ": bad batch header at " + std::to_string(pos));

@@ -243,6 +243,31 @@ TEST(LogTest, SegmentRollAndReopen) {
   EXPECT_EQ(*p->offset_at_time(50), 250u);
 }
 
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& de : std::filesystem::directory_iterator("/proc/self/fd")) n++;
+  return n;
+}
+
+TEST(LogTest, SealedSegmentsHoldNoFileDescriptors) {
+  TempDir d;
+  LogOptions o;
+  o.segment_bytes = 1024;
+  size_t before = open_fds();
+  auto s = open_store(d.path(), o);
+  Partition* p = create(s.get(), "p");
+  for (int b = 0; b < 150; b++) append_sync(s.get(), p, 3, b, "", 30);
+  ASSERT_GT(files_with_ext(d.path() + "/parts/p", ".seg").size(), 20u);
+  EXPECT_LT(open_fds(), before + 10);
+  EXPECT_EQ(read_all(p).size(), 450u);
+  EXPECT_EQ(*p->offset_at_time(75), 225u);
+  EXPECT_LT(open_fds(), before + 10);
+  s.reset();
+  s = open_store(d.path(), o);
+  EXPECT_LT(open_fds(), before + 10);
+  EXPECT_EQ(read_all(s->find_partition("p")).size(), 450u);
+}
+
 TEST(LogTest, MissingOrBadIndexIsRebuilt) {
   TempDir d;
   LogOptions o;
