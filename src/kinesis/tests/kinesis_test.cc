@@ -547,6 +547,25 @@ TEST_F(KinesisTest, PutRecordsManyShards) {
                "5 MB");
   expect_error("PutRecords", {{"StreamName", "m"}, {"Records", "nope"}}, "SerializationException");
   expect_error("PutRecords", {{"StreamName", "zz"}, {"Records", recs}}, "ResourceNotFoundException");
+  // ExplicitHashKey and escaped partition keys on the simdjson path, and in CBOR.
+  for (Encoding enc : {Encoding::kJson, Encoding::kCbor}) {
+    json data = enc == Encoding::kJson ? json("eA==") : json::binary(std::vector<uint8_t>{'x'});
+    json er = ok("PutRecords",
+                 {{"StreamName", "m"},
+                  {"Records",
+                   {{{"Data", data}, {"PartitionKey", "a"}, {"ExplicitHashKey", "340282366920938463463374607431768211455"}},
+                    {{"Data", data}, {"PartitionKey", "q\"uote\u00e9"}, {"ExplicitHashKey", nullptr}},
+                    {{"Data", data}, {"PartitionKey", "a"}}}}},
+                 enc);
+    EXPECT_EQ(er["Records"][0]["ShardId"], "shardId-000000000003");
+    EXPECT_EQ(er["Records"][1]["ShardId"],
+              "shardId-00000000000" + std::to_string(static_cast<int>(hash_key_of("q\"uote\u00e9") >> 126)));
+    EXPECT_EQ(er["Records"][2]["ShardId"], "shardId-000000000000");
+    expect_error("PutRecords",
+                 {{"StreamName", "m"},
+                  {"Records", {{{"Data", data}, {"PartitionKey", "a"}, {"ExplicitHashKey", "340282366920938463463374607431768211456"}}}}},
+                 "InvalidArgumentException", "Invalid ExplicitHashKey", enc);
+  }
   // StreamARN in place of StreamName.
   json r2 = ok("PutRecords", {{"StreamARN", "arn:aws:kinesis:us-east-1:000000000000:stream/m"},
                               {"Records", {{{"Data", "AA=="}, {"PartitionKey", "x"}}}}});
