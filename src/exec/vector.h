@@ -53,7 +53,11 @@ class Vector {
   const LogicalType& type() const { return type_; }
   size_t capacity() const { return capacity_; }
 
-  template <class T> T* data() { return reinterpret_cast<T*>(data_.get()); }
+  // Writable data: copies the buffer first if it is shared with another vector.
+  template <class T> T* data() {
+    if (buf_rows_ < capacity_ || data_.use_count() > 1) unshare();
+    return reinterpret_cast<T*>(data_.get());
+  }
   template <class T> const T* data() const { return reinterpret_cast<const T*>(data_.get()); }
 
   bool all_valid() const { return validity_.empty(); }
@@ -73,10 +77,13 @@ class Vector {
 
   // Copies `s` into this vector's heap and returns a reference to the copy.
   StringRef add_string(std::string_view s);
+  // New strings of this vector go to `heap` (shared with other vectors of a collection).
+  void use_heap(std::shared_ptr<StringHeap> heap);
   // Makes strings of `other` safe to reference from this vector.
   void share_heaps(const Vector& other);
 
   // Copies value i of `src` (same physical type) into row j of this vector.
+  // REQUIRES: share_heaps(src) was called (strings are not copied).
   void copy_value(const Vector& src, size_t i, size_t j);
   // this[k] = src[sel[k]] for k < n.
   void gather(const Vector& src, const uint32_t* sel, size_t n);
@@ -84,14 +91,19 @@ class Vector {
   void copy_range(const Vector& src, size_t from, size_t n, size_t at);
   // Makes this an independent copy of the first n rows of src.
   void copy_from(const Vector& src, size_t n) { reset(); copy_range(src, 0, n, 0); }
-  void reset() { validity_.clear(); heaps_.clear(); own_heap_.reset(); }
+  void reset();
+  // Makes this vector share src's buffers (zero copy). The shared buffer is read-only
+  // by convention: operators always write into vectors they allocated.
+  void reference(const Vector& src);
   // Approximate bytes held (buffers plus owned string bytes).
   size_t memory_bytes() const;
 
  private:
+  void unshare();
   LogicalType type_;
   size_t capacity_;
-  std::unique_ptr<uint8_t[]> data_;
+  size_t buf_rows_;  // rows the (possibly shared) buffer holds
+  std::shared_ptr<uint8_t[]> data_;
   std::vector<uint64_t> validity_;
   std::shared_ptr<StringHeap> own_heap_;
   std::vector<std::shared_ptr<StringHeap>> heaps_;  // heaps referenced (incl. own)

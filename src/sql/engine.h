@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,7 @@ class CancelToken {
   void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   void reset() { cancelled_.store(false, std::memory_order_relaxed); }
+  const std::atomic<bool>* flag() const { return &cancelled_; }
 
  private:
   std::atomic<bool> cancelled_{false};
@@ -63,7 +65,7 @@ enum class StatementKind {
   kDrop,         // "DROP TABLE" / "DROP VIEW"
   kShow,         // rows; tag "SHOW"
   kExplain,      // rows; tag "EXPLAIN"
-  kSet,          // "SET"
+  kSet,          // "SET", "RESET", and BEGIN/COMMIT/ROLLBACK (accepted as no-ops)
   kEmpty,        // empty query string
 };
 
@@ -149,6 +151,8 @@ class Session {
   SessionOptions& options() { return options_; }
   const SessionOptions& options() const { return options_; }
   Engine& engine() { return *engine_; }
+  // Settings stored by SET for names the engine does not interpret (application_name, ...).
+  std::map<std::string, std::string>& settings() { return settings_; }
 
  private:
   friend class Engine;
@@ -156,6 +160,7 @@ class Session {
   Engine* engine_;
   SessionOptions options_;
   std::shared_ptr<CancelToken> cancel_;
+  std::map<std::string, std::string> settings_;
 };
 
 // The SQL engine over one data directory. Thread-safe: sessions on different threads

@@ -1,0 +1,864 @@
+#include "exec/operators.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "exec/error.h"
+#include "exec/kernels.h"
+
+namespace sl::exec {
+
+namespace {
+size_t cap_of(const DataChunk& c) { return std::max<size_t>(c.capacity(), 1); }
+
+std::vector<LogicalType> concat_types(const std::vector<LogicalType>& a, const std::vector<LogicalType>& b) {
+  auto r = a;
+  r.insert(r.end(), b.begin(), b.end());
+  return r;
+}
+}  // namespace
+
+// ---- ChunkCollection -------------------------------------------------------------------
+
+ChunkCollection::ChunkCollection(std::vector<LogicalType> types) : types_(std::move(types)) {
+  for (size_t i = 0; i < types_.size(); i++) heaps_.push_back(std::make_shared<StringHeap>());
+}
+
+size_t ChunkCollection::append(const DataChunk& in) {
+  if (in.size() == 0) return 0;
+  DataChunk c;
+  size_t bytes = 64;
+  for (size_t col = 0; col < types_.size(); col++) {
+    Vector v(types_[col], in.size());
+    const Vector& src = in.column(col);
+    if (phys_type(types_[col].id) == PhysType::kStr) {
+      v.use_heap(heaps_[col]);
+      const StringRef* s = src.data<StringRef>();
+      StringRef* d = v.data<StringRef>();
+      for (size_t i = 0; i < in.size(); i++) {
+        if (src.is_null(i)) { v.set_null(i); continue; }
+        d[i] = v.add_string(s[i].view());
+        bytes += s[i].len;
+      }
+    } else {
+      v.copy_range(src, 0, in.size(), 0);
+    }
+    bytes += v.memory_bytes();
+    c.add_column(std::move(v));
+  }
+  // DataChunk built column by column has the default capacity; fix its size.
+  DataChunk sized(types_, in.size());
+  for (size_t col = 0; col < types_.size(); col++) sized.column(col) = std::move(c.column(col));
+  sized.set_size(in.size());
+  if (in.has_signs())
+    for (size_t i = 0; i < in.size(); i++) sized.set_sign(i, in.sign(i));
+  chunks_.push_back(std::move(sized));
+  rows_ += in.size();
+  return bytes;
+}
+
+void ChunkCollection::gather(size_t col, const RowRef* refs, size_t n, Vector& out) const {
+  if (col < heaps_.size()) {
+    // All strings of this column live in one heap.
+    Vector probe(types_[col], 1);
+    probe.use_heap(heaps_[col]);
+    out.share_heaps(probe);
+  }
+  dispatch_phys(types_[col].id, [&](auto tag) {
+    using T = decltype(tag);
+    T* d = out.data<T>();
+    for (size_t k = 0; k < n; k++) {
+      if (refs[k].chunk == kNullRef) { out.set_null(k); continue; }
+      const Vector& src = chunks_[refs[k].chunk].column(col);
+      if (src.is_null(refs[k].row)) { out.set_null(k); continue; }
+      out.set_valid(k);
+      d[k] = src.data<T>()[refs[k].row];
+    }
+  });
+}
+
+// ---- Scan / Values ---------------------------------------------------------------------
+
+ScanOp::ScanOp(std::string table, std::vector<std::shared_ptr<const DataChunk>> chunks,
+               std::vector<size_t> column_ids, std::vector<LogicalType> types)
+    : PhysicalOperator(std::move(types)), table_(std::move(table)), chunks_(std::move(chunks)),
+      ids_(std::move(column_ids)) {}
+
+bool ScanOp::get_data(DataChunk& out, ExecContext&) {
+  while (pos_ < chunks_.size() && chunks_[pos_]->size() == 0) pos_++;
+  if (pos_ >= chunks_.size()) return false;
+  const DataChunk& c = *chunks_[pos_++];
+  if (c.size() <= out.capacity()) {
+    for (size_t k = 0; k < ids_.size(); k++) out.column(k).reference(c.column(ids_[k]));
+    out.set_size(c.size());
+  } else {
+    throw InternalError("stored chunk larger than the vector size");
+  }
+  if (c.has_signs())
+    for (size_t i = 0; i < c.size(); i++) out.set_sign(i, c.sign(i));
+  return true;
+}
+
+ValuesOp::ValuesOp(std::vector<LogicalType> types, std::vector<std::vector<ExprPtr>> rows)
+    : PhysicalOperator(std::move(types)), rows_(std::move(rows)) {}
+
+bool ValuesOp::get_data(DataChunk& out, ExecContext& ctx) {
+  if (pos_ >= rows_.size()) return false;
+  size_t n = 0;
+  for (; pos_ < rows_.size() && n < out.capacity(); pos_++, n++) {
+    for (size_t c = 0; c < rows_[pos_].size(); c++) {
+      Value v = eval_constant(*rows_[pos_][c], ctx);
+      v.type = types_[c];
+      v.write(out.column(c), n);
+    }
+  }
+  out.set_size(n);
+  return true;
+}
+
+// ---- Filter / Project / Limit -----------------------------------------------------------
+
+FilterOp::FilterOp(std::vector<LogicalType> types, ExprPtr predicate)
+    : PhysicalOperator(std::move(types)), pred_(std::move(predicate)) {}
+
+OpResult FilterOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
+  Vector b(TypeId::kBoolean, cap_of(in));
+  pred_->eval(in, b, ctx);
+  SelectionVector sel;
+  const uint8_t* d = b.data<uint8_t>();
+  for (size_t i = 0; i < in.size(); i++)
+    if (b.is_valid(i) && d[i]) sel.idx.push_back(static_cast<uint32_t>(i));
+  if (sel.size() == in.size()) {
+    for (size_t c = 0; c < in.column_count(); c++) out.column(c).reference(in.column(c));
+    out.set_size(in.size());
+    if (in.has_signs()) for (size_t i = 0; i < in.size(); i++) out.set_sign(i, in.sign(i));
+  } else {
+    for (size_t c = 0; c < in.column_count(); c++) out.column(c).gather(in.column(c), sel.idx.data(), sel.size());
+    out.set_size(sel.size());
+    if (in.has_signs()) for (size_t k = 0; k < sel.size(); k++) out.set_sign(k, in.sign(sel.idx[k]));
+  }
+  return OpResult::kNeedMoreInput;
+}
+
+ProjectOp::ProjectOp(std::vector<ExprPtr> exprs) : PhysicalOperator({}), exprs_(std::move(exprs)) {
+  for (auto& e : exprs_) types_.push_back(e->type());
+}
+
+std::string ProjectOp::details() const {
+  std::string s;
+  for (size_t i = 0; i < exprs_.size(); i++) s += (i ? ", " : "") + exprs_[i]->to_string();
+  return s;
+}
+
+OpResult ProjectOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
+  for (size_t i = 0; i < exprs_.size(); i++) exprs_[i]->eval(in, out.column(i), ctx);
+  out.set_size(in.size());
+  if (in.has_signs()) for (size_t i = 0; i < in.size(); i++) out.set_sign(i, in.sign(i));
+  return OpResult::kNeedMoreInput;
+}
+
+LimitOp::LimitOp(std::vector<LogicalType> types, int64_t limit, int64_t offset)
+    : PhysicalOperator(std::move(types)), limit_(limit), offset_(offset) {}
+
+std::string LimitOp::details() const {
+  return (limit_ >= 0 ? "limit " + std::to_string(limit_) : std::string("no limit")) +
+         (offset_ ? " offset " + std::to_string(offset_) : "");
+}
+
+OpResult LimitOp::execute(DataChunk& in, DataChunk& out, ExecContext&) {
+  size_t n = in.size();
+  size_t skip = 0;
+  if (seen_ < offset_) skip = static_cast<size_t>(std::min<int64_t>(offset_ - seen_, static_cast<int64_t>(n)));
+  seen_ += static_cast<int64_t>(n);
+  size_t take = n - skip;
+  if (limit_ >= 0) take = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(take), limit_ - emitted_));
+  emitted_ += static_cast<int64_t>(take);
+  SelectionVector sel;
+  for (size_t k = 0; k < take; k++) sel.idx.push_back(static_cast<uint32_t>(skip + k));
+  for (size_t c = 0; c < in.column_count(); c++) out.column(c).gather(in.column(c), sel.idx.data(), take);
+  out.set_size(take);
+  if (in.has_signs()) for (size_t k = 0; k < take; k++) out.set_sign(k, in.sign(skip + k));
+  return (limit_ >= 0 && emitted_ >= limit_) ? OpResult::kFinished : OpResult::kNeedMoreInput;
+}
+
+// ---- Hash aggregate ----------------------------------------------------------------------
+
+struct HashAggregateOp::Map {
+  std::unordered_map<std::string, uint32_t> m;
+};
+
+static std::vector<LogicalType> agg_types(const std::vector<ExprPtr>& g, const std::vector<AggregateCall>& a) {
+  std::vector<LogicalType> t;
+  for (auto& e : g) t.push_back(e->type());
+  for (auto& x : a) t.push_back(x.sig.result);
+  return t;
+}
+static std::vector<LogicalType> expr_types(const std::vector<ExprPtr>& g) {
+  std::vector<LogicalType> t;
+  for (auto& e : g) t.push_back(e->type());
+  return t;
+}
+
+HashAggregateOp::HashAggregateOp(std::vector<ExprPtr> groups, std::vector<AggregateCall> aggs)
+    : PhysicalOperator(agg_types(groups, aggs)), groups_(std::move(groups)), aggs_(std::move(aggs)),
+      keys_(expr_types(groups_)), map_(std::make_unique<Map>()) {
+  for (auto& a : aggs_) states_.push_back(make_aggregate_state(a.sig, a.distinct, a.fraction));
+  if (groups_.empty()) {
+    refs_.push_back({ChunkCollection::kNullRef, 0});
+    for (auto& s : states_) s->resize(1);
+  }
+}
+
+HashAggregateOp::~HashAggregateOp() = default;
+
+std::string HashAggregateOp::details() const {
+  std::string s;
+  for (size_t i = 0; i < groups_.size(); i++) s += (i ? ", " : "group by ") + groups_[i]->to_string();
+  for (size_t i = 0; i < aggs_.size(); i++) s += (i || !groups_.empty() ? ", " : "") + aggs_[i].display;
+  return s;
+}
+
+void HashAggregateOp::sink(DataChunk& in, ExecContext& ctx) {
+  size_t n = in.size(), cap = cap_of(in);
+  std::vector<uint32_t> gids(n, 0);
+  if (!groups_.empty()) {
+    DataChunk gv(keys_.types(), cap);
+    std::vector<const Vector*> cols;
+    for (size_t g = 0; g < groups_.size(); g++) {
+      groups_[g]->eval(in, gv.column(g), ctx);
+      cols.push_back(&gv.column(g));
+    }
+    gv.set_size(n);
+    encode_keys(cols, n, {}, enc_);
+    std::vector<uint32_t> fresh;
+    size_t added = 0;
+    for (size_t i = 0; i < n; i++) {
+      auto [it, inserted] = map_->m.try_emplace(enc_[i], static_cast<uint32_t>(refs_.size()));
+      if (inserted) {
+        added += enc_[i].size() + 64;
+        refs_.push_back({static_cast<uint32_t>(keys_.chunks().size()), static_cast<uint32_t>(fresh.size())});
+        fresh.push_back(static_cast<uint32_t>(i));
+      }
+      gids[i] = it->second;
+    }
+    if (!fresh.empty()) {
+      DataChunk nk = gather_chunk(gv, fresh);
+      added += keys_.append(nk);
+      ctx.memory.grow(static_cast<int64_t>(added));
+    }
+    for (auto& s : states_) s->resize(refs_.size());
+  }
+  for (size_t a = 0; a < aggs_.size(); a++) {
+    std::vector<Vector> args;
+    for (auto& e : aggs_[a].args) {
+      args.emplace_back(e->type(), cap);
+      e->eval(in, args.back(), ctx);
+    }
+    states_[a]->update(args, gids.data(), n, in.signs());
+  }
+  size_t sb = 0;
+  for (auto& s : states_) sb += s->memory_bytes();
+  if (sb > state_bytes_) ctx.memory.grow(static_cast<int64_t>(sb - state_bytes_));
+  state_bytes_ = std::max(sb, state_bytes_);
+}
+
+void HashAggregateOp::finalize(ExecContext&) {}
+
+bool HashAggregateOp::get_data(DataChunk& out, ExecContext&) {
+  if (out_pos_ >= refs_.size()) return false;
+  size_t n = std::min(out.capacity(), refs_.size() - out_pos_);
+  for (size_t g = 0; g < groups_.size(); g++) keys_.gather(g, &refs_[out_pos_], n, out.column(g));
+  for (size_t a = 0; a < aggs_.size(); a++) states_[a]->finalize(out.column(groups_.size() + a), out_pos_, n);
+  out_pos_ += n;
+  out.set_size(n);
+  return true;
+}
+
+// ---- Hash join -----------------------------------------------------------------------------
+
+struct HashJoinOp::Table {
+  std::unordered_map<std::string, std::vector<uint32_t>> m;
+  std::vector<uint32_t> all;  // nested loop: every build row
+  bool build_has_null_key = false;
+};
+
+HashJoinOp::HashJoinOp(JoinType type, std::vector<ExprPtr> left_keys, std::vector<ExprPtr> right_keys,
+                       ExprPtr residual, std::vector<LogicalType> left_types, std::vector<LogicalType> right_types)
+    : PhysicalOperator(concat_types(left_types, right_types)), type_(type), lkeys_(std::move(left_keys)),
+      rkeys_(std::move(right_keys)), residual_(std::move(residual)), nleft_(left_types.size()),
+      build_(right_types), table_(std::make_unique<Table>()) {}
+
+HashJoinOp::~HashJoinOp() = default;
+
+std::string HashJoinOp::name() const {
+  const char* t[] = {"INNER", "LEFT", "RIGHT", "FULL"};
+  return std::string(lkeys_.empty() ? "NESTED_LOOP_JOIN " : "HASH_JOIN ") + t[static_cast<int>(type_)];
+}
+
+std::string HashJoinOp::details() const {
+  std::string s;
+  for (size_t i = 0; i < lkeys_.size(); i++)
+    s += (i ? " AND " : "") + lkeys_[i]->to_string() + " = " + rkeys_[i]->to_string();
+  if (residual_) s += (s.empty() ? "" : " AND ") + residual_->to_string();
+  return s;
+}
+
+void HashJoinOp::sink(DataChunk& in, ExecContext& ctx) {
+  size_t n = in.size();
+  uint32_t chunk = static_cast<uint32_t>(build_.chunks().size());
+  ctx.memory.grow(static_cast<int64_t>(build_.append(in)));
+  uint32_t base = static_cast<uint32_t>(build_rows_.size());
+  for (size_t i = 0; i < n; i++) build_rows_.push_back({chunk, static_cast<uint32_t>(i)});
+  if (rkeys_.empty()) {
+    for (size_t i = 0; i < n; i++) table_->all.push_back(base + static_cast<uint32_t>(i));
+    return;
+  }
+  std::vector<Vector> kv;
+  std::vector<const Vector*> cols;
+  kv.reserve(rkeys_.size());
+  for (auto& e : rkeys_) {
+    kv.emplace_back(e->type(), cap_of(in));
+    e->eval(in, kv.back(), ctx);
+  }
+  for (auto& v : kv) cols.push_back(&v);
+  std::vector<std::string> enc;
+  encode_keys(cols, n, {}, enc);
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (any_null(cols, i)) { table_->build_has_null_key = true; continue; }
+    bytes += enc[i].size() + 48;
+    table_->m[enc[i]].push_back(base + static_cast<uint32_t>(i));
+  }
+  ctx.memory.grow(static_cast<int64_t>(bytes + n * 8));
+}
+
+void HashJoinOp::finalize(ExecContext&) { build_matched_.assign(build_rows_.size(), 0); }
+
+void HashJoinOp::start_probe(DataChunk& in, ExecContext& ctx) {
+  size_t n = in.size();
+  cands_.assign(n, nullptr);
+  probe_matched_.assign(n, 0);
+  if (lkeys_.empty()) {
+    for (size_t i = 0; i < n; i++) cands_[i] = &table_->all;
+  } else {
+    std::vector<Vector> kv;
+    std::vector<const Vector*> cols;
+    kv.reserve(lkeys_.size());
+    for (auto& e : lkeys_) {
+      kv.emplace_back(e->type(), cap_of(in));
+      e->eval(in, kv.back(), ctx);
+    }
+    for (auto& v : kv) cols.push_back(&v);
+    std::vector<std::string> enc;
+    encode_keys(cols, n, {}, enc);
+    for (size_t i = 0; i < n; i++) {
+      if (any_null(cols, i)) continue;
+      auto it = table_->m.find(enc[i]);
+      if (it != table_->m.end()) cands_[i] = &it->second;
+    }
+  }
+  p_ = c_ = 0;
+  unmatched_phase_ = false;
+  probing_ = true;
+}
+
+OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
+  if (!probing_) start_probe(in, ctx);
+  size_t n = in.size(), cap = out.capacity();
+  bool signs = in.has_signs() || (!build_.chunks().empty() && build_.chunks()[0].has_signs());
+  if (!unmatched_phase_) {
+    std::vector<uint32_t> lsel;
+    std::vector<ChunkCollection::RowRef> rrefs;
+    std::vector<uint32_t> bids;
+    while (p_ < n && lsel.size() < cap) {
+      const auto* c = cands_[p_];
+      if (!c || c_ >= c->size()) { p_++; c_ = 0; continue; }
+      size_t take = std::min(c->size() - c_, cap - lsel.size());
+      for (size_t k = 0; k < take; k++) {
+        uint32_t b = (*c)[c_ + k];
+        lsel.push_back(static_cast<uint32_t>(p_));
+        rrefs.push_back(build_rows_[b]);
+        bids.push_back(b);
+      }
+      c_ += take;
+    }
+    size_t m = lsel.size();
+    for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), lsel.data(), m);
+    for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, rrefs.data(), m, out.column(nleft_ + col));
+    out.set_size(m);
+    if (signs)
+      for (size_t k = 0; k < m; k++)
+        out.set_sign(k, static_cast<int8_t>(in.sign(lsel[k]) * build_.chunks()[rrefs[k].chunk].sign(rrefs[k].row)));
+    std::vector<uint8_t> keep(m, 1);
+    if (residual_ && m) {
+      Vector b(TypeId::kBoolean, cap);
+      residual_->eval(out, b, ctx);
+      SelectionVector sel;
+      for (size_t k = 0; k < m; k++) {
+        keep[k] = b.is_valid(k) && b.data<uint8_t>()[k];
+        if (keep[k]) sel.idx.push_back(static_cast<uint32_t>(k));
+      }
+      if (sel.size() != m) out.slice(sel);
+    }
+    for (size_t k = 0; k < m; k++)
+      if (keep[k]) { probe_matched_[lsel[k]] = 1; build_matched_[bids[k]] = 1; }
+    bool more_pairs = p_ < n;
+    if (more_pairs) return OpResult::kHaveMoreOutput;
+    if (type_ == JoinType::kLeft || type_ == JoinType::kFull) {
+      unmatched_phase_ = true;
+      if (out.size() > 0) return OpResult::kHaveMoreOutput;
+    } else {
+      probing_ = false;
+      return OpResult::kNeedMoreInput;
+    }
+  }
+  // LEFT/FULL: probe rows without a match, right side NULL.
+  std::vector<uint32_t> sel;
+  for (size_t i = 0; i < n; i++)
+    if (!probe_matched_[i]) sel.push_back(static_cast<uint32_t>(i));
+  for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), sel.data(), sel.size());
+  for (size_t col = nleft_; col < types_.size(); col++) {
+    out.column(col).reset();
+    for (size_t k = 0; k < sel.size(); k++) out.column(col).set_null(k);
+  }
+  out.set_size(sel.size());
+  if (in.has_signs()) for (size_t k = 0; k < sel.size(); k++) out.set_sign(k, in.sign(sel[k]));
+  probing_ = false;
+  return OpResult::kNeedMoreInput;
+}
+
+bool HashJoinOp::finish(DataChunk& out, ExecContext&) {
+  if (type_ != JoinType::kRight && type_ != JoinType::kFull) return false;
+  std::vector<ChunkCollection::RowRef> refs;
+  std::vector<uint32_t> bids;
+  while (finish_pos_ < build_rows_.size() && refs.size() < out.capacity()) {
+    if (!build_matched_[finish_pos_]) { refs.push_back(build_rows_[finish_pos_]); bids.push_back(static_cast<uint32_t>(finish_pos_)); }
+    finish_pos_++;
+  }
+  if (refs.empty()) return false;
+  for (size_t col = 0; col < nleft_; col++) {
+    out.column(col).reset();
+    for (size_t k = 0; k < refs.size(); k++) out.column(col).set_null(k);
+  }
+  for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, refs.data(), refs.size(), out.column(nleft_ + col));
+  out.set_size(refs.size());
+  for (size_t k = 0; k < refs.size(); k++) {
+    int8_t s = build_.chunks()[refs[k].chunk].sign(refs[k].row);
+    if (s != 1 || out.has_signs()) out.set_sign(k, s);
+  }
+  return true;
+}
+
+// ---- Sort / top-N --------------------------------------------------------------------------
+
+SortOp::SortOp(std::vector<LogicalType> types, std::vector<SortKey> keys, int64_t limit)
+    : PhysicalOperator(types), keys_(std::move(keys)), limit_(limit), data_(std::move(types)) {}
+
+std::string SortOp::details() const {
+  std::string s;
+  for (size_t i = 0; i < keys_.size(); i++)
+    s += (i ? ", " : "") + keys_[i].expr->to_string() + (keys_[i].spec.descending ? " DESC" : "");
+  if (limit_ >= 0) s += " limit " + std::to_string(limit_);
+  return s;
+}
+
+void SortOp::sink(DataChunk& in, ExecContext& ctx) {
+  size_t n = in.size();
+  std::vector<Vector> kv;
+  std::vector<const Vector*> cols;
+  std::vector<KeySpec> specs;
+  kv.reserve(keys_.size());
+  for (auto& k : keys_) {
+    kv.emplace_back(k.expr->type(), cap_of(in));
+    k.expr->eval(in, kv.back(), ctx);
+    specs.push_back(k.spec);
+  }
+  for (auto& v : kv) cols.push_back(&v);
+  std::vector<std::string> enc;
+  encode_keys(cols, n, specs, enc);
+  uint32_t chunk = static_cast<uint32_t>(data_.chunks().size());
+  size_t bytes = data_.append(in);
+  for (size_t i = 0; i < n; i++) {
+    bytes += enc[i].size() + 48;
+    rows_.emplace_back(std::move(enc[i]), ChunkCollection::RowRef{chunk, static_cast<uint32_t>(i)});
+  }
+  ctx.memory.grow(static_cast<int64_t>(bytes));
+  if (limit_ >= 0 && rows_.size() > static_cast<size_t>(2 * limit_ + 4096)) compact(ctx);
+}
+
+static bool row_less(const std::pair<std::string, ChunkCollection::RowRef>& a,
+                     const std::pair<std::string, ChunkCollection::RowRef>& b) {
+  int c = a.first.compare(b.first);
+  if (c) return c < 0;
+  return a.second.chunk != b.second.chunk ? a.second.chunk < b.second.chunk : a.second.row < b.second.row;
+}
+
+// Keeps only the best `limit_` rows (top-N), copying them into a fresh collection.
+void SortOp::compact(ExecContext& ctx) {
+  size_t keep = std::min(rows_.size(), static_cast<size_t>(limit_));
+  std::partial_sort(rows_.begin(), rows_.begin() + keep, rows_.end(), row_less);
+  rows_.resize(keep);
+  ChunkCollection fresh(data_.types());
+  std::vector<std::pair<std::string, ChunkCollection::RowRef>> nrows;
+  for (size_t start = 0; start < rows_.size(); start += kVectorSize) {
+    size_t n = std::min(kVectorSize, rows_.size() - start);
+    std::vector<ChunkCollection::RowRef> refs;
+    for (size_t k = 0; k < n; k++) refs.push_back(rows_[start + k].second);
+    DataChunk c(data_.types());
+    for (size_t col = 0; col < data_.types().size(); col++) data_.gather(col, refs.data(), n, c.column(col));
+    c.set_size(n);
+    uint32_t chunk = static_cast<uint32_t>(fresh.chunks().size());
+    fresh.append(c);
+    for (size_t k = 0; k < n; k++)
+      nrows.emplace_back(std::move(rows_[start + k].first), ChunkCollection::RowRef{chunk, static_cast<uint32_t>(k)});
+  }
+  data_ = std::move(fresh);
+  rows_ = std::move(nrows);
+  (void)ctx;
+}
+
+void SortOp::finalize(ExecContext&) {
+  if (limit_ >= 0 && rows_.size() > static_cast<size_t>(limit_)) {
+    std::partial_sort(rows_.begin(), rows_.begin() + limit_, rows_.end(), row_less);
+    rows_.resize(limit_);
+  } else {
+    std::sort(rows_.begin(), rows_.end(), row_less);
+  }
+}
+
+bool SortOp::get_data(DataChunk& out, ExecContext&) {
+  if (pos_ >= rows_.size()) return false;
+  size_t n = std::min(out.capacity(), rows_.size() - pos_);
+  std::vector<ChunkCollection::RowRef> refs;
+  for (size_t k = 0; k < n; k++) refs.push_back(rows_[pos_ + k].second);
+  for (size_t col = 0; col < types_.size(); col++) data_.gather(col, refs.data(), n, out.column(col));
+  out.set_size(n);
+  pos_ += n;
+  return true;
+}
+
+// ---- Window --------------------------------------------------------------------------------
+
+static std::vector<LogicalType> window_types(const std::vector<LogicalType>& in, const std::vector<WindowCall>& calls) {
+  auto t = in;
+  for (auto& c : calls) t.push_back(c.type);
+  return t;
+}
+
+static std::vector<LogicalType> window_store_types(const std::vector<LogicalType>& in, const std::vector<WindowCall>& calls) {
+  auto t = in;
+  for (auto& c : calls) {
+    for (auto& e : c.partition) t.push_back(e->type());
+    for (auto& k : c.order) t.push_back(k.expr->type());
+    for (auto& a : c.args) t.push_back(a->type());
+  }
+  return t;
+}
+
+WindowOp::WindowOp(std::vector<LogicalType> input_types, std::vector<WindowCall> calls)
+    : PhysicalOperator(window_types(input_types, calls)), ninput_(input_types.size()), calls_(std::move(calls)),
+      data_(window_store_types(input_types, calls_)) {
+  size_t base = ninput_;
+  for (auto& c : calls_) {
+    arg_base_.push_back(base);
+    base += c.partition.size() + c.order.size() + c.args.size();
+  }
+}
+
+std::string WindowOp::details() const {
+  std::string s;
+  for (size_t i = 0; i < calls_.size(); i++) s += (i ? ", " : "") + calls_[i].display;
+  return s;
+}
+
+void WindowOp::sink(DataChunk& in, ExecContext& ctx) {
+  DataChunk st(data_.types(), cap_of(in));
+  for (size_t c = 0; c < ninput_; c++) st.column(c).reference(in.column(c));
+  size_t col = ninput_;
+  for (auto& call : calls_) {
+    for (auto& e : call.partition) e->eval(in, st.column(col++), ctx);
+    for (auto& k : call.order) k.expr->eval(in, st.column(col++), ctx);
+    for (auto& a : call.args) a->eval(in, st.column(col++), ctx);
+  }
+  st.set_size(in.size());
+  ctx.memory.grow(static_cast<int64_t>(data_.append(st)));
+}
+
+void WindowOp::finalize(ExecContext& ctx) {
+  const auto& chunks = data_.chunks();
+  std::vector<ChunkCollection::RowRef> all;
+  for (uint32_t c = 0; c < chunks.size(); c++)
+    for (uint32_t r = 0; r < chunks[c].size(); r++) all.push_back({c, r});
+  size_t total = all.size();
+  ctx.memory.grow(static_cast<int64_t>(total * (calls_.size() * 24 + 16)));
+  results_.resize(calls_.size());
+  for (size_t ci = 0; ci < calls_.size(); ci++) {
+    auto& call = calls_[ci];
+    auto& res = results_[ci];
+    for (auto& ch : chunks) res.emplace_back(call.type, std::max<size_t>(ch.size(), 1));
+    size_t pbase = arg_base_[ci], obase = pbase + call.partition.size(), abase = obase + call.order.size();
+    // keys per row
+    std::vector<std::string> pk(total), ok(total);
+    {
+      std::vector<KeySpec> ospecs;
+      for (auto& k : call.order) ospecs.push_back(k.spec);
+      size_t idx = 0;
+      for (auto& ch : chunks) {
+        std::vector<const Vector*> pc, oc;
+        for (size_t k = 0; k < call.partition.size(); k++) pc.push_back(&ch.column(pbase + k));
+        for (size_t k = 0; k < call.order.size(); k++) oc.push_back(&ch.column(obase + k));
+        std::vector<std::string> pe, oe;
+        encode_keys(pc, ch.size(), {}, pe);
+        encode_keys(oc, ch.size(), ospecs, oe);
+        for (size_t r = 0; r < ch.size(); r++, idx++) { pk[idx] = std::move(pe[r]); ok[idx] = std::move(oe[r]); }
+      }
+    }
+    std::vector<uint32_t> order(total);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      int c = pk[a].compare(pk[b]);
+      if (c) return c < 0;
+      return ok[a] < ok[b];
+    });
+    auto put = [&](uint32_t row, const Vector& src, size_t si) {
+      auto ref = all[row];
+      res[ref.chunk].share_heaps(src);
+      res[ref.chunk].copy_value(src, si, ref.row);
+    };
+    std::unique_ptr<AggregateState> agg;
+    if (call.kind == WindowKind::kAggregate) {
+      agg = make_aggregate_state(call.agg, false, 0);
+      agg->resize(1);
+    }
+    Vector one(call.type, 1);
+    size_t i = 0;
+    while (i < total) {
+      size_t pend = i;
+      while (pend < total && pk[order[pend]] == pk[order[i]]) pend++;
+      // partition [i, pend)
+      if (agg) agg->clear(0);
+      int64_t rank = 0, dense = 0;
+      size_t j = i;
+      while (j < pend) {
+        size_t peer_end = j;
+        while (peer_end < pend && ok[order[peer_end]] == ok[order[j]]) peer_end++;
+        dense++;
+        rank = static_cast<int64_t>(j - i) + 1;
+        if (call.kind == WindowKind::kAggregate) {
+          size_t ub = call.whole_partition ? pend : peer_end;
+          size_t from = call.whole_partition ? (j == i ? i : ub) : j;
+          if (from < ub) {
+            std::vector<ChunkCollection::RowRef> refs;
+            for (size_t k = from; k < ub; k++) refs.push_back(all[order[k]]);
+            std::vector<Vector> args;
+            for (size_t a = 0; a < call.args.size(); a++) {
+              args.emplace_back(call.args[a]->type(), refs.size());
+              data_.gather(abase + a, refs.data(), refs.size(), args.back());
+            }
+            std::vector<uint32_t> g(refs.size(), 0);
+            agg->update(args, g.data(), refs.size(), nullptr);
+          }
+          one.reset();
+          agg->finalize(one, 0, 1);
+        }
+        for (size_t k = j; k < peer_end; k++) {
+          uint32_t row = order[k];
+          switch (call.kind) {
+            case WindowKind::kRowNumber: one.reset(); one.data<int64_t>()[0] = static_cast<int64_t>(k - i) + 1; break;
+            case WindowKind::kRank: one.reset(); one.data<int64_t>()[0] = rank; break;
+            case WindowKind::kDenseRank: one.reset(); one.data<int64_t>()[0] = dense; break;
+            case WindowKind::kLag: case WindowKind::kLead: case WindowKind::kFirstValue: case WindowKind::kLastValue: {
+              int64_t off = 1;
+              auto ref = all[row];
+              if (call.args.size() > 1) {
+                const Vector& ov = chunks[ref.chunk].column(abase + 1);
+                if (ov.is_null(ref.row)) { one.reset(); one.set_null(0); break; }
+                off = ov.data<int64_t>()[ref.row];
+              }
+              int64_t target;
+              if (call.kind == WindowKind::kFirstValue) target = static_cast<int64_t>(i);
+              else if (call.kind == WindowKind::kLastValue) target = static_cast<int64_t>(peer_end) - 1;
+              else target = static_cast<int64_t>(k) + (call.kind == WindowKind::kLag ? -off : off);
+              one.reset();
+              if (target >= static_cast<int64_t>(i) && target < static_cast<int64_t>(pend)) {
+                auto tr = all[order[target]];
+                data_.gather(abase, &tr, 1, one);
+              } else if (call.args.size() > 2) {
+                data_.gather(abase + 2, &ref, 1, one);
+              } else {
+                one.set_null(0);
+              }
+              break;
+            }
+            case WindowKind::kAggregate: break;
+          }
+          put(row, one, 0);
+        }
+        j = peer_end;
+      }
+      i = pend;
+    }
+  }
+}
+
+bool WindowOp::get_data(DataChunk& out, ExecContext&) {
+  const auto& chunks = data_.chunks();
+  if (pos_ >= chunks.size()) return false;
+  const DataChunk& c = chunks[pos_];
+  for (size_t col = 0; col < ninput_; col++) out.column(col).reference(c.column(col));
+  for (size_t k = 0; k < calls_.size(); k++) out.column(ninput_ + k).reference(results_[k][pos_]);
+  out.set_size(c.size());
+  pos_++;
+  return true;
+}
+
+// ---- Union ---------------------------------------------------------------------------------
+
+void UnionAllOp::sink(DataChunk& in, ExecContext& ctx) { ctx.memory.grow(static_cast<int64_t>(data_.append(in))); }
+
+bool UnionAllOp::get_data(DataChunk& out, ExecContext&) {
+  if (pos_ >= data_.chunks().size()) return false;
+  const DataChunk& c = data_.chunks()[pos_++];
+  for (size_t col = 0; col < types_.size(); col++) out.column(col).reference(c.column(col));
+  out.set_size(c.size());
+  if (c.has_signs()) for (size_t i = 0; i < c.size(); i++) out.set_sign(i, c.sign(i));
+  return true;
+}
+
+// ---- Executor ------------------------------------------------------------------------------
+
+struct Executor::Pipeline {
+  PhysicalOperator* source = nullptr;
+  std::vector<PhysicalOperator*> ops;  // in data-flow order
+  PhysicalOperator* sink = nullptr;
+  std::vector<DataChunk> bufs;
+  DataChunk src_chunk;
+  std::vector<size_t> more;
+  bool source_done = false;
+  size_t finish_idx = 0;
+  bool ready = false;
+
+  void prepare() {
+    src_chunk = DataChunk(source->types());
+    for (auto* op : ops) bufs.emplace_back(op->types());
+    ready = true;
+  }
+
+  DataChunk* next(ExecContext& ctx) {
+    if (!ready) prepare();
+    while (true) {
+      ctx.check_interrupt();
+      size_t start;
+      DataChunk* in;
+      if (!more.empty()) {
+        start = more.back();
+        more.pop_back();
+        in = start == 0 ? &src_chunk : &bufs[start - 1];
+      } else if (!source_done) {
+        src_chunk.reset();
+        if (!source->get_data(src_chunk, ctx)) { source_done = true; continue; }
+        if (src_chunk.size() == 0) continue;
+        start = 0;
+        in = &src_chunk;
+      } else if (finish_idx < ops.size()) {
+        DataChunk& out = bufs[finish_idx];
+        out.reset();
+        if (!ops[finish_idx]->finish(out, ctx)) { finish_idx++; continue; }
+        if (out.size() == 0) continue;
+        in = &out;
+        start = finish_idx + 1;
+      } else {
+        return nullptr;
+      }
+      DataChunk* cur = in;
+      bool produced = true;
+      for (size_t i = start; i < ops.size(); i++) {
+        DataChunk& out = bufs[i];
+        out.reset();
+        OpResult r = ops[i]->execute(*cur, out, ctx);
+        if (r == OpResult::kHaveMoreOutput) more.push_back(i);
+        if (r == OpResult::kFinished) {
+          // Nothing upstream of i is needed any more.
+          source_done = true;
+          more.erase(std::remove_if(more.begin(), more.end(), [i](size_t m) { return m < i; }), more.end());
+          finish_idx = std::max(finish_idx, i + 1);
+        }
+        if (out.size() == 0) { produced = false; break; }
+        cur = &out;
+      }
+      if (produced && cur->size() > 0) return cur;
+    }
+  }
+};
+
+Executor::Executor(OpPtr root, ExecContext& ctx) : root_(std::move(root)), ctx_(ctx) {
+  auto p = std::make_unique<Pipeline>();
+  Pipeline* raw = p.get();
+  build(root_.get(), raw);
+  pipelines_.push_back(std::move(p));
+}
+
+Executor::~Executor() = default;
+
+void Executor::build(PhysicalOperator* op, Pipeline* cur) {
+  if (op->is_source()) {
+    cur->source = op;
+    return;
+  }
+  if (op->is_breaker()) {
+    cur->source = op;
+    for (auto& child : op->children) {
+      auto p = std::make_unique<Pipeline>();
+      p->sink = op;
+      build(child.get(), p.get());
+      pipelines_.push_back(std::move(p));
+    }
+    return;
+  }
+  cur->ops.insert(cur->ops.begin(), op);
+  if (op->has_build_child()) {
+    auto p = std::make_unique<Pipeline>();
+    p->sink = op;
+    build(op->children[1].get(), p.get());
+    pipelines_.push_back(std::move(p));
+  }
+  build(op->children[0].get(), cur);
+}
+
+DataChunk* Executor::next() {
+  if (!started_) {
+    started_ = true;
+    // Every pipeline but the last sinks into a breaker or a join build; they were pushed
+    // in dependency order (children before the pipeline that reads their sink).
+    for (size_t i = 0; i + 1 < pipelines_.size(); i++) {
+      auto& p = *pipelines_[i];
+      while (DataChunk* c = p.next(ctx_)) p.sink->sink(*c, ctx_);
+      // A sink fed by several pipelines (union) is finalized once, by the last of them.
+      bool last_feeder = true;
+      for (size_t j = i + 1; j + 1 < pipelines_.size(); j++) last_feeder = last_feeder && pipelines_[j]->sink != p.sink;
+      if (last_feeder) p.sink->finalize(ctx_);
+    }
+  }
+  return pipelines_.back()->next(ctx_);
+}
+
+void Executor::drain() {
+  while (next()) {}
+}
+
+static void explain_rec(const PhysicalOperator& op, int depth, std::string& out) {
+  out += std::string(depth * 2, ' ') + op.name();
+  std::string d = op.details();
+  if (!d.empty()) out += " (" + d + ")";
+  out += "\n";
+  for (auto& c : op.children) explain_rec(*c, depth + 1, out);
+}
+
+std::string explain_plan(const PhysicalOperator& root) {
+  std::string s;
+  explain_rec(root, 0, s);
+  return s;
+}
+
+}  // namespace sl::exec
