@@ -356,3 +356,31 @@ def signed_headers_v4(server, operation, body, content_type="application/x-amz-j
                        amz_date=amz_date, region=region, service=service)
     headers.update({"X-Amz-Date": date, "Authorization": auth})
     return headers
+
+
+def presign_query(server, operation, body, secret_key=None, access_key=None, expires=300, amz_date=None,
+                  content_type="application/x-amz-json-1.1"):
+    """SigV4 query-string form for a POST / with a JSON body: (path?query, headers)."""
+    import hashlib
+    import hmac
+    import urllib.parse
+    ak, sk = server.credentials()
+    ak, sk = access_key or ak, secret_key or sk
+    amz_date = amz_date or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    scope = f"{amz_date[:8]}/{REGION}/kinesis/aws4_request"
+    headers = {"content-type": content_type, "host": f"127.0.0.1:{server.port}",
+               "x-amz-target": f"Kinesis_20131202.{operation}"}
+    names = sorted(headers)
+    params = {"X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": f"{ak}/{scope}",
+              "X-Amz-Date": amz_date, "X-Amz-Expires": str(expires), "X-Amz-SignedHeaders": ";".join(names)}
+    enc = lambda v: urllib.parse.quote(v, safe="-_.~")
+    query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params.items()))
+    canonical = "\n".join(["POST", "/", query, "".join(f"{n}:{headers[n]}\n" for n in names), ";".join(names),
+                           hashlib.sha256(body).hexdigest()])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + sk).encode()
+    for part in (amz_date[:8], REGION, "kinesis", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    return "/?" + query + "&X-Amz-Signature=" + sig, {"Content-Type": content_type,
+                                                       "X-Amz-Target": headers["x-amz-target"]}

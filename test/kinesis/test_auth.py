@@ -3,11 +3,7 @@ with the AWS error codes, and nothing they asked for is written (checked afterwa
 properly signed read). Header and query-string SigV4 forms both work when right."""
 import json
 import time
-import urllib.parse
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 import pytest
 
 import harness
@@ -31,9 +27,12 @@ def put_body(stream, data=b"forged"):
                        "PartitionKey": "k"}).encode()
 
 
-def assert_nothing_written(client, stream):
+def assert_nothing_written(client, stream, *markers):
+    """None of the data of refused requests (markers; default: b"forged") was written."""
+    markers = markers or (b"forged",)
     recs, _ = read_shard(client, stream, "shardId-000000000000")
-    assert [r["Data"] for r in recs if r["Data"] != b"legit"] == [], "a refused request wrote records"
+    bad = [r["Data"] for r in recs if r["Data"] in markers]
+    assert bad == [], f"a refused request wrote records: {bad}"
 
 
 def assert_refused(status, body, *codes):
@@ -50,31 +49,31 @@ def test_own_signer_is_accepted(server, client, stream):
 
 
 def test_unsigned(server, client, stream):
-    body = put_body(stream)
+    body = put_body(stream, b"test_unsigned")
     status, _, resp = post(server, {"Content-Type": J, "X-Amz-Target": "Kinesis_20131202.PutRecord"}, body)
     assert_refused(status, resp, "MissingAuthenticationTokenException")
     body = json.dumps({"StreamName": stream + "-unsigned", "ShardCount": 1}).encode()
     status, _, resp = post(server, {"Content-Type": J, "X-Amz-Target": "Kinesis_20131202.CreateStream"}, body)
     assert_refused(status, resp, "MissingAuthenticationTokenException")
     assert stream + "-unsigned" not in client.list_streams()["StreamNames"]
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"test_unsigned")
 
 
 def test_wrong_secret(server, client, stream):
     ak, sk = server.credentials()
-    body = put_body(stream)
+    body = put_body(stream, b"test_wrong_secret")
     h = signed_headers_v4(server, "PutRecord", body, secret_key=sk[:-1] + ("A" if sk[-1] != "A" else "B"))
     status, _, resp = post(server, h, body)
     assert_refused(status, resp, "InvalidSignatureException")
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"test_wrong_secret")
 
 
 def test_unknown_access_key(server, client, stream):
-    body = put_body(stream)
+    body = put_body(stream, b"test_unknown_access_key")
     status, _, resp = post(server, signed_headers_v4(server, "PutRecord", body, access_key="AKIANOTAKEY00000000",
                                                      secret_key="x" * 40), body)
     assert_refused(status, resp, "UnrecognizedClientException")
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"test_unknown_access_key")
 
 
 def test_body_tampered_after_signing(server, client, stream):
@@ -82,7 +81,7 @@ def test_body_tampered_after_signing(server, client, stream):
     body = put_body(stream, b"tampered")
     status, _, resp = post(server, h, body)
     assert_refused(status, resp, "InvalidSignatureException")
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"original", b"tampered")
 
 
 def test_target_tampered_after_signing(server, client, stream):
@@ -95,21 +94,21 @@ def test_target_tampered_after_signing(server, client, stream):
 
 
 def test_stale_signature(server, client, stream):
-    body = put_body(stream)
+    body = put_body(stream, b"test_stale_signature")
     stale = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 20 * 60))
     status, _, resp = post(server, signed_headers_v4(server, "PutRecord", body, amz_date=stale), body)
     assert_refused(status, resp, "InvalidSignatureException")
     future = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() + 20 * 60))
     status, _, resp = post(server, signed_headers_v4(server, "PutRecord", body, amz_date=future), body)
     assert_refused(status, resp, "InvalidSignatureException")
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"test_stale_signature")
 
 
 def test_wrong_service_scope(server, client, stream):
-    body = put_body(stream)
+    body = put_body(stream, b"test_wrong_service_scope")
     status, _, resp = post(server, signed_headers_v4(server, "PutRecord", body, service="s3"), body)
     assert_refused(status, resp, "InvalidSignatureException", "IncompleteSignatureException")
-    assert_nothing_written(client, stream)
+    assert_nothing_written(client, stream, b"test_wrong_service_scope")
 
 
 @pytest.mark.parametrize("auth", [
@@ -120,7 +119,7 @@ def test_wrong_service_scope(server, client, stream):
     "AWS4-HMAC-SHA256 " + "Credential=" + "A" * 100000,
 ])
 def test_malformed_authorization(server, client, stream, auth):
-    body = put_body(stream)
+    body = put_body(stream, b"test_malformed_authorization")
     h = {"Content-Type": J, "X-Amz-Target": "Kinesis_20131202.PutRecord", "Authorization": auth,
          "X-Amz-Date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())}
     try:
@@ -132,31 +131,22 @@ def test_malformed_authorization(server, client, stream, auth):
     if resp and resp.lstrip().startswith(b"{"):
         assert error_type(resp) in ("IncompleteSignatureException", "InvalidSignatureException",
                                     "MissingAuthenticationTokenException", "UnrecognizedClientException"), resp
-    assert_nothing_written(client, stream)
-
-
-def presigned_url(server, operation, body, secret_key=None):
-    ak, sk = server.credentials()
-    creds = botocore.credentials.Credentials(ak, secret_key or sk)
-    req = botocore.awsrequest.AWSRequest(method="POST", url=server.endpoint + "/", data=body,
-                                         headers={"Content-Type": J,
-                                                  "X-Amz-Target": f"Kinesis_20131202.{operation}"})
-    botocore.auth.SigV4QueryAuth(creds, "kinesis", harness.REGION, expires=300).add_auth(req)
-    return req.url, dict(req.headers.items())
+    assert_nothing_written(client, stream, b"test_malformed_authorization")
 
 
 def test_query_string_auth(server, client, stream):
     body = json.dumps({"StreamName": stream}).encode()
-    url, headers = presigned_url(server, "DescribeStreamSummary", body)
-    path = urllib.parse.urlsplit(url)
-    assert "X-Amz-Signature=" in path.query and "Authorization" not in headers
-    status, _, resp = post(server, headers, body, path=path.path + "?" + path.query)
+    path, headers = harness.presign_query(server, "DescribeStreamSummary", body)
+    status, _, resp = post(server, headers, body, path=path)
     assert status == 200, resp
     assert json.loads(resp)["StreamDescriptionSummary"]["StreamName"] == stream
-    # wrong secret in the query-string form
-    pbody = put_body(stream)
-    url, headers = presigned_url(server, "PutRecord", pbody, secret_key="z" * 40)
-    path = urllib.parse.urlsplit(url)
-    status, _, resp = post(server, headers, pbody, path=path.path + "?" + path.query)
-    assert_refused(status, resp, "InvalidSignatureException")
-    assert_nothing_written(client, stream)
+    # wrong secret, expired, and a body changed after presigning
+    pbody = put_body(stream, b"forged-query")
+    for kw, changed in (({"secret_key": "z" * 40}, None),
+                        ({"amz_date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - 3600)),
+                          "expires": 60}, None),
+                        ({}, put_body(stream, b"forged-query-2"))):
+        path, headers = harness.presign_query(server, "PutRecord", pbody, **kw)
+        status, _, resp = post(server, headers, changed or pbody, path=path)
+        assert_refused(status, resp, "InvalidSignatureException")
+    assert_nothing_written(client, stream, b"forged-query", b"forged-query-2")

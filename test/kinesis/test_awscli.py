@@ -48,9 +48,24 @@ def cli(server):
     return Cli(server)
 
 
-def create(cli, name, shards):
+def wait_active(cli, name, deadline_s=60):
+    """Poll describe-stream-summary (the CLI's waiter polls every 10 s; test_round_trip uses it)."""
+    end = time.monotonic() + deadline_s
+    while True:
+        s = cli.run("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
+        if s["StreamStatus"] == "ACTIVE":
+            return s
+        assert time.monotonic() < end, f"{name} not ACTIVE after {deadline_s}s"
+
+
+def create(cli, name, shards, waiter=False):
     assert cli.run("create-stream", "--stream-name", name, "--shard-count", str(shards)) is None
-    cli.run("wait", "stream-exists", "--stream-name", name)
+    if waiter:
+        cli.run("wait", "stream-exists", "--stream-name", name)
+        assert cli.run("describe-stream-summary", "--stream-name", name)[
+            "StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
+    else:
+        wait_active(cli, name)
 
 
 def read_all(cli, name, shard, it_type="TRIM_HORIZON", *extra):
@@ -72,7 +87,7 @@ def data_of(rec):
 
 def test_round_trip(cli):
     name = unique_name("cli-rt")
-    create(cli, name, 2)
+    create(cli, name, 2, waiter=True)
     d = cli.run("describe-stream", "--stream-name", name)["StreamDescription"]
     assert d["StreamStatus"] == "ACTIVE" and len(d["Shards"]) == 2
     s = cli.run("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
@@ -128,7 +143,7 @@ def test_list_paging(cli):
     for n in names:
         cli.run("create-stream", "--stream-name", n, "--shard-count", "1")
     for n in names:
-        cli.run("wait", "stream-exists", "--stream-name", n)
+        wait_active(cli, n)
     # server-side pages of 1, aggregated by the CLI
     allnames = cli.run("list-streams", "--page-size", "1")["StreamNames"]
     assert set(names) <= set(allnames) and allnames == sorted(allnames)
@@ -163,7 +178,7 @@ def test_reshard(cli):
     cli.run("put-record", "--stream-name", name, "--partition-key", "a", "--data", "before")
     cli.run("split-shard", "--stream-name", name, "--shard-to-split", "shardId-000000000000",
             "--new-starting-hash-key", str(2**127))
-    cli.run("wait", "stream-exists", "--stream-name", name)
+    wait_active(cli, name)
     shards = cli.run("list-shards", "--stream-name", name)["Shards"]
     assert len(shards) == 3
     parent = next(s for s in shards if s["ShardId"] == "shardId-000000000000")
@@ -175,13 +190,13 @@ def test_reshard(cli):
     assert [data_of(x) for x in recs] == [b"before"]
     cli.run("merge-shards", "--stream-name", name, "--shard-to-merge", kids[0]["ShardId"],
             "--adjacent-shard-to-merge", kids[1]["ShardId"])
-    cli.run("wait", "stream-exists", "--stream-name", name)
+    wait_active(cli, name)
     s = cli.run("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
     assert s["OpenShardCount"] == 1
     r = cli.run("update-shard-count", "--stream-name", name, "--target-shard-count", "2",
                 "--scaling-type", "UNIFORM_SCALING")
     assert r["TargetShardCount"] == 2
-    cli.run("wait", "stream-exists", "--stream-name", name)
+    wait_active(cli, name)
     s = cli.run("describe-stream-summary", "--stream-name", name)["StreamDescriptionSummary"]
     assert s["OpenShardCount"] == 2
     # split with a hash key at the shard's start is refused

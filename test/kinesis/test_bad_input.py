@@ -60,7 +60,7 @@ def raw_exchange(server, data, timeout=15, shutdown_write=False):
             s.sendall(data)
             if shutdown_write:
                 s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the server cut us off while we were sending: an answer too
             pass
         out = b""
         try:
@@ -102,7 +102,7 @@ def status_of(resp):
     b"42",
     b"null",
     b"{" * 10000 + b"}" * 10000,
-])
+], ids=lambda b: repr(b[:20]))
 def test_garbage_json(server, client, stream, body):
     status, headers, resp = post(server, signed_headers_v4(server, "PutRecord", body), body)
     if body.startswith(b"["):  # an array is a JSON document; Kinesis clones differ on which error
@@ -138,8 +138,7 @@ def test_bad_base64_and_missing_fields(server, client, stream):
     json_error(status, headers, resp, "SerializationException", "ValidationException", "InvalidArgumentException")
 
 
-@pytest.mark.parametrize("ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded", "",
-                                   "application/x-amz-json-1.0"])
+@pytest.mark.parametrize("ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded", ""])
 def test_wrong_content_type(server, client, stream, ctype):
     body = json.dumps({"StreamName": stream, "Data": "eA==", "PartitionKey": "k"}).encode()
     h = signed_headers_v4(server, "PutRecord", body, content_type=ctype)
@@ -237,7 +236,7 @@ def test_put_records_over_5mib(server, client, stream):
 
 # ---------------------------------------------------------------- broken HTTP
 
-@pytest.mark.parametrize("data", [
+MALFORMED = [
     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(64),  # a TLS ClientHello on the cleartext port
     b"GARBAGE / HTTP/1.1\r\n\r\n",
     b"POST / HTTP/9.9\r\nHost: x\r\n\r\n",
@@ -251,7 +250,10 @@ def test_put_records_over_5mib(server, client, stream):
     b"\x00" * 4096,
     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x12\x04\x00\x00\x00\x00\x00" + os.urandom(200),  # h2 preface + junk
     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff\xff\xff\x01\x04\x00\x00\x00\x01",  # 16 MiB HEADERS frame header
-])
+]
+
+
+@pytest.mark.parametrize("data", MALFORMED, ids=[f"m{i}" for i in range(len(MALFORMED))])
 def test_malformed_http(server, client, stream, data):
     resp = raw_exchange(server, data, timeout=20, shutdown_write=True)
     st = status_of(resp)

@@ -148,7 +148,8 @@ def test_list_shards_paging_and_filters(client):
 def test_put_record_round_trip(client):
     name = unique_name("b3-put")
     create_stream(client, name, shards=1)
-    payloads = [b"hello", bytes(range(256)), b"\x00" * 10, "é€😀".encode(), b"x" * 1024 * 1024]
+    # the largest record: data + partition key = 1 MiB
+    payloads = [b"hello", bytes(range(256)), b"\x00" * 10, "é€😀".encode(), b"x" * (1024 * 1024 - 3)]
     seqs = []
     for i, p in enumerate(payloads):
         r = client.put_record(StreamName=name, Data=p, PartitionKey=f"pk{i}")
@@ -381,9 +382,14 @@ def test_update_shard_count(client):
     resp = client.put_records(StreamName=name, Records=[{"Data": b"x", "PartitionKey": f"u{i}"} for i in range(50)])
     for i, rec in enumerate(resp["Records"]):
         assert rec["ShardId"] == harness.shard_for_hash(shards, harness.hash_key(f"u{i}"))
-    r = client.update_shard_count(StreamName=name, TargetShardCount=1, ScalingType="UNIFORM_SCALING")
+    # as Kinesis: at most double, at least half the open shard count per call
+    for target in (9, 1):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            client.update_shard_count(StreamName=name, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+        assert err_code(e) in ("LimitExceededException", "InvalidArgumentException"), target
+    r = client.update_shard_count(StreamName=name, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
     summ = harness.wait_active(client, name)
-    assert summ["OpenShardCount"] == 1
+    assert summ["OpenShardCount"] == 2
     check_covering(list_all_shards(client, name))
 
 
@@ -502,8 +508,11 @@ def test_errors_validation(client):
         if i < 4:
             assert err_code(e) == "ValidationException", (i, e.value.response)
     # PutRecords total > 5 MiB (each record within 1 MiB)
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # a record: data + key ≤ 1 MiB
+        client.put_record(StreamName=name, Data=b"x" * (1024 * 1024 - 1), PartitionKey="kk")
+    assert err_code(e) in ("InvalidArgumentException", "ValidationException")
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        client.put_records(StreamName=name, Records=[{"Data": b"y" * (1024 * 1024), "PartitionKey": "k"}] * 5
+        client.put_records(StreamName=name, Records=[{"Data": b"y" * (1024 * 1024 - 1), "PartitionKey": "k"}] * 5
                            + [{"Data": b"z" * (100 * 1024), "PartitionKey": "k"}])
     assert err_code(e) in ("InvalidArgumentException", "ValidationException")
     recs, _ = read_shard(client, name, sid)
