@@ -210,19 +210,12 @@ void find_windows(const json& n, std::vector<const json*>& out) {
   }
 }
 
-int64_t const_int(const json& n, const char* what) {
-  if (is(n, "A_Const")) {
-    const json& b = body(n);
-    if (b.contains("ival")) return b["ival"].value("ival", 0);
-  }
-  fail_at(ss::kSyntaxError, std::string(what) + " must be an integer constant", n);
-}
 
 // ---- the binder ------------------------------------------------------------------------------
 
 class Binder {
  public:
-  Binder(PlanEnv& env, std::map<std::string, const json*>* ctes) : env_(env), ctes_(ctes) {}
+  Binder(PlanEnv& env, std::map<std::string, const json*>* ctes) : env_(env), ctes_(ctes), sql_(env.sql) {}
 
   // ---------- expressions ----------
 
@@ -301,7 +294,11 @@ class Binder {
   ExprPtr constant(const json& n) {
     const json& b = body(n);
     if (b.value("isnull", false)) return exec::make_constant(Value::null());
-    if (b.contains("ival")) return exec::make_constant(Value::integer(b["ival"].value("ival", 0)));
+    if (b.contains("ival")) {
+      if (b["ival"].contains("ival")) return exec::make_constant(Value::integer(b["ival"]["ival"].get<int>()));
+      // libpg_query's JSON drops negative integers' values ({"ival":{}}); read the text.
+      return exec::make_constant(Value::integer(static_cast<int32_t>(int_at(b.value("location", -1)))));
+    }
     if (b.contains("boolval")) return exec::make_constant(Value::boolean(b["boolval"].value("boolval", false)));
     if (b.contains("sval")) return exec::make_constant(Value::text(b["sval"].value("sval", "")));
     if (b.contains("bsval")) return exec::make_constant(Value::text(b["bsval"].value("bsval", "")));
@@ -327,6 +324,19 @@ class Binder {
       return exec::make_constant(Value::dbl(std::stod(s)));
     }
     return exec::make_constant(Value::null());
+  }
+
+  int64_t int_at(int loc) const {
+    if (loc < 0 || static_cast<size_t>(loc) >= sql_.size()) return 0;
+    size_t i = static_cast<size_t>(loc);
+    bool neg = false;
+    while (i < sql_.size() && (sql_[i] == '-' || sql_[i] == '+' || isspace(static_cast<unsigned char>(sql_[i])) || sql_[i] == '(')) {
+      if (sql_[i] == '-') neg = !neg;
+      i++;
+    }
+    int64_t v = 0;
+    while (i < sql_.size() && isdigit(static_cast<unsigned char>(sql_[i]))) v = v * 10 + (sql_[i++] - '0');
+    return neg ? -v : v;
   }
 
   static bool is_text_literal(const Expr& e) {
@@ -653,6 +663,14 @@ class Binder {
     // date_part('year', ts) & friends: a text literal second argument means timestamp
     if ((name == "date_trunc" || name == "date_part" || name == "extract") && args.size() == 2 && is_text_literal(*args[1]))
       args[1] = coerce(std::move(args[1]), exec::TypeId::kTimestamp);
+    if ((name == "round" || name == "trunc") && args.size() == 2 && args[0]->type().id == exec::TypeId::kNumeric &&
+        args[1]->kind() == exec::ExprKind::kConstant) {
+      Value d = exec::eval_constant(*coerce(args[1]->clone(), exec::TypeId::kInteger), *env_.ctx);
+      LogicalType in = args[0]->type();
+      ExprPtr r = function(name, std::move(args), n);
+      if (!d.is_null && d.i >= 0 && d.i < in.scale) r = coerce(std::move(r), exec::LogicalType::numeric(in.precision, static_cast<int>(d.i)));
+      return r;
+    }
     if (name == "to_char" && args.size() == 2 && args[0]->type().id == exec::TypeId::kDate)
       args[0] = coerce(std::move(args[0]), exec::TypeId::kTimestamp);
     return function(name, std::move(args), n);
@@ -840,6 +858,7 @@ class Binder {
       json tree = parse_json(e->sql);
       const json& vs = body(tree["stmts"][0]["stmt"]);
       Binder sub(env_, nullptr);
+      sub.sql_ = e->sql;
       sub.view_depth_ = view_depth_;
       Plan p = sub.select(vs.at("query"), nullptr);
       for (size_t i = 0; i < e->columns.size() && i < p.cols.size(); i++) p.cols[i].name = e->columns[i].name;
@@ -1555,6 +1574,7 @@ class Binder {
 
   PlanEnv& env_;
   std::map<std::string, const json*>* ctes_;
+  std::string_view sql_;  // text the JSON locations refer to
   std::vector<LogicalType> col_types_;
   std::vector<Col> agg_pre_;
   int view_depth_ = 0;
@@ -2080,6 +2100,7 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
     }
   }
   std::string sql(sql_in);
+  env.sql = sql_in;
   PgQueryParseResult r = pg_query_parse(sql.c_str());
   if (r.error) {
     std::string msg = r.error->message;

@@ -38,6 +38,7 @@ struct PlanEnv {
   std::vector<LogicalType>* param_types = nullptr;
   std::shared_ptr<std::vector<exec::Value>> param_values;
   bool describe_only = false;  // prepare: infer types, run nothing
+  std::string_view sql;        // the statement's text (set by plan_statement)
 };
 
 struct StatementPlan {
