@@ -187,15 +187,6 @@ bool regex_matches(const std::optional<std::string>& pattern, const std::string&
   }
 }
 
-const char* kind_label(char k) {
-  switch (k) {
-    case 'r': return "table";
-    case 'v': return "view";
-    case 'm': return "materialized view";
-    default: return "table";
-  }
-}
-
 std::optional<std::string> show(const std::string& name, const PgSettings& st) {
   if (name == "is_superuser") return st.role == "admin" ? "on" : "off";
   if (name == "session_authorization") return st.user;
@@ -227,7 +218,7 @@ std::optional<std::string> eval_item(const std::string& item, const RelationInfo
   if (col) {
     if (has("attname")) return col->name;
     if (has("format_type")) return pg_type_name(col->type);
-    if (has("attnotnull")) return "f";
+    if (has("attnotnull")) return col->not_null ? "t" : "f";
     if (has("attidentity") || has("attgenerated") || has("attcompression")) return "";
     if (has("attstorage")) return col->type.physical_size() == sizeof(exec::StringRef) &&
                                           (col->type.id == exec::TypeId::kVarchar ||
@@ -288,7 +279,7 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
       for (const auto& c : r.columns) {
         if (c.name == "Schema") row.push_back("public");
         else if (c.name == "Name") row.push_back(rel.name);
-        else if (c.name == "Type") row.push_back(kind_label(rel.kind));
+        else if (c.name == "Type") row.push_back(rel.label);
         else if (c.name == "Owner") row.push_back(st.user);
         else if (c.name == "Persistence") row.push_back("permanent");
         else if (c.name == "Access method") row.push_back(rel.kind == 'v' ? std::nullopt : std::optional<std::string>("heap"));
@@ -323,7 +314,7 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
   if (from.find("from pg_catalog.pg_attribute a") == 0 && q.find("a.attrelid =") != std::string::npos) {
     LocalResult r = rows_from_items(sl->items);
     if (auto rel = by_oid(cat, q, "a.attrelid =")) {
-      for (const auto& col : cat.columns(*rel)) {
+      for (const auto& col : rel->columns) {
         std::vector<std::optional<std::string>> row;
         for (const auto& it : sl->items) row.push_back(eval_item(it, nullptr, &col));
         r.rows.push_back(std::move(row));
@@ -358,7 +349,12 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
     r.rows.push_back(std::move(row));
     return r;
   }
-  // \d+ on a view: its definition (unknown to the wire layer: empty).
+  // \d+ on a view: its definition.
+  if (q.find("pg_get_viewdef(") != std::string::npos) {
+    LocalResult r = rows_from_items(sl->items);
+    if (auto rel = by_oid(cat, q, "pg_get_viewdef(")) r.rows.push_back({rel->definition});
+    return r;
+  }
   // Everything else (policies, statistics, publications, inheritance, pg_type, ...): no rows.
   return rows_from_items(sl->items);
 }

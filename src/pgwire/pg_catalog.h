@@ -7,7 +7,7 @@
 // catalog queries use features (regex OPERATOR(pg_catalog.~), regclass casts, correlated
 // subqueries over pg_attrdef/pg_collation) a streaming engine should not grow for this.
 // The recognised query shapes are matched on normalized text and answered from a
-// CatalogAccess (the engine's tables and their columns). Other queries that read
+// CatalogAccess (the engine's catalog: tables, views, streams and their columns). Other queries that read
 // pg_catalog/information_schema tables get an empty result with the columns they name.
 //
 // Stateless functions; called on connection threads.
@@ -48,20 +48,23 @@ struct LocalResult {
   std::vector<std::pair<std::string, std::string>> report;  // ParameterStatus to send
 };
 
-struct RelationInfo {
-  std::string name;
-  char kind = 'r';  // 'r' table, 'v' view, 'm' materialized view
-  int32_t oid = 0;
-};
 struct ColumnInfo {
   std::string name;
   exec::LogicalType type;
+  bool not_null = false;
+};
+struct RelationInfo {
+  std::string name;
+  char kind = 'r';            // relkind: 'r' table (and stream), 'v' view, 'm' materialized view
+  std::string label = "table";  // \dt's Type column: table, view, materialized view, stream
+  int32_t oid = 0;
+  std::vector<ColumnInfo> columns;
+  std::string definition;  // views: the defining SELECT
 };
 
-// The catalog as the wire layer sees it. Functions may throw sl::Error.
+// The catalog as the wire layer sees it (sorted by name). May throw sl::Error.
 struct CatalogAccess {
-  std::function<std::vector<RelationInfo>()> relations;  // sorted by name
-  std::function<std::vector<ColumnInfo>(const RelationInfo&)> columns;
+  std::function<std::vector<RelationInfo>()> relations;
 };
 
 // Connection-level settings (GUCs) the wire layer owns. Names are lower case.

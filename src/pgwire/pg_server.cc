@@ -36,6 +36,7 @@
 #include "pgwire/protocol.h"
 #include "pgwire/scram.h"
 #include "pgwire/sql_text.h"
+#include "catalog/catalog.h"
 #include "sql/engine.h"
 #include "util/hash.h"
 
@@ -636,49 +637,25 @@ class Connection {
   CatalogAccess catalog_access() {
     CatalogAccess c;
     c.relations = [this] { return list_relations(); };
-    c.columns = [this](const RelationInfo& r) {
-      std::vector<ColumnInfo> out;
-      auto stmt = session_->prepare("SELECT * FROM \"" + r.name + "\"");
-      for (const auto& col : stmt.columns()) out.push_back({col.name, col.type});
-      return out;
-    };
     return c;
   }
 
-  // Relations of the engine's catalog, for psql's \d and \dt: the engine's SHOW TABLES
-  // (first column, or one named name/table_name; a kind/type column saying "view" marks
-  // views), on a session of its own so an open portal in session_ is not disturbed.
+  // Relations of the engine's catalog, for psql's \d and \dt.
   std::vector<RelationInfo> list_relations() {
-    if (!catalog_session_) {
-      sql::SessionOptions so;
-      so.user = settings_.user;
-      catalog_session_ = server_->engine()->session(so);
-    }
     std::vector<RelationInfo> out;
-    sql::QueryResult r = catalog_session_->execute("SHOW TABLES");
-    const auto& cols = r.columns();
-    size_t name_col = 0, kind_col = cols.size();
-    for (size_t i = 0; i < cols.size(); ++i) {
-      std::string n = cols[i].name;
-      for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (n == "name" || n == "table_name" || n == "tablename") name_col = i;
-      if (n == "kind" || n == "type" || n == "table_type") kind_col = i;
-    }
-    if (cols.empty()) return out;
-    while (const sql::DataChunk* c = r.next()) {
-      for (size_t row = 0; row < c->size(); ++row) {
-        if (c->column(name_col).is_null(row)) continue;
-        RelationInfo info;
-        info.name = sql::to_pg_text(c->column(name_col), row);
-        if (kind_col < cols.size() && !c->column(kind_col).is_null(row)) {
-          std::string k = sql::to_pg_text(c->column(kind_col), row);
-          for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-          if (k.find("materialized") != std::string::npos) info.kind = 'm';
-          else if (k.find("view") != std::string::npos) info.kind = 'v';
-        }
-        info.oid = server_->relation_oid(info.name);
-        out.push_back(std::move(info));
+    for (const auto& e : server_->engine()->catalog().list()) {
+      RelationInfo info;
+      info.name = e->name;
+      switch (e->kind) {
+        case catalog::TableKind::kTable: info.kind = 'r'; info.label = "table"; break;
+        case catalog::TableKind::kStream: info.kind = 'r'; info.label = "stream"; break;
+        case catalog::TableKind::kView: info.kind = 'v'; info.label = "view"; break;
+        case catalog::TableKind::kMaterializedView: info.kind = 'm'; info.label = "materialized view"; break;
       }
+      info.definition = e->sql;
+      for (const auto& col : e->columns) info.columns.push_back({col.name, col.type, col.not_null});
+      info.oid = server_->relation_oid(info.name);
+      out.push_back(std::move(info));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return out;
@@ -1126,7 +1103,6 @@ class Connection {
   char txn_ = 'I';
   PgSettings settings_;
   std::unique_ptr<sql::Session> session_;
-  std::unique_ptr<sql::Session> catalog_session_;
   std::map<std::string, std::shared_ptr<Stmt>> statements_;
   std::map<std::string, Portal> portals_;
   std::string query_for_positions_;
