@@ -9,6 +9,7 @@
 //   <expected rows: values separated by tabs, NULL for null, (empty) for ''>
 //
 //   restart          reopen the engine on the same data directory
+//   __TEST_DIR__ in SQL is replaced by the directory of the .test file (COPY fixtures).
 //   # comment
 //
 // Exit status 0 when every record passes. Usage: sql_logic_test FILE...
@@ -63,6 +64,7 @@ int run_file(const std::string& path) {
     std::cerr << path << ": empty or unreadable\n";
     return 1;
   }
+  std::string test_dir = std::filesystem::absolute(path).parent_path().string();
   char tmpl[] = "/tmp/sltest.XXXXXX";
   std::string dir = mkdtemp(tmpl);
   auto engine = sl::sql::Engine::open(dir);
@@ -91,6 +93,7 @@ int run_file(const std::string& path) {
     i++;
     std::string sql;
     while (i < lines.size() && !lines[i].empty() && lines[i] != "----") sql += (sql.empty() ? "" : "\n") + lines[i++];
+    for (size_t p; (p = sql.find("__TEST_DIR__")) != std::string::npos;) sql.replace(p, 12, test_dir);
     records++;
     if (kind == "statement") {
       std::string mode;
