@@ -61,6 +61,7 @@ def main():
             print("ok   UndefinedTable (42P01) and rollback")
 
             # Server-side prepared statement.
+            conn.commit()
             conn.autocommit = True
             cur.execute("PREPARE byname (text) AS SELECT id FROM t WHERE name = $1")
             cur.execute("EXECUTE byname (%s)", ("it's",))
