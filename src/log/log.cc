@@ -1012,20 +1012,32 @@ Result<AppendResult> LogStoreImpl::append(Partition* pp, std::span<const RecordI
 
 Result<uint64_t> LogStoreImpl::trim_before_time(Partition* pp, int64_t ts_ms) {
   auto* p = static_cast<PartitionImpl*>(pp);
-  std::lock_guard lk(p->mu_);
-  uint64_t removed = 0;
-  const uint64_t durable = p->durable_end_.load(std::memory_order_acquire);
-  while (p->segs_.size() > 1) {
-    auto& s = p->segs_.front();
-    if (s->max_arrival >= ts_ms || s->end > durable) break;
-    // Oldest first, so a crash part way leaves a contiguous suffix.
-    if (::unlink(s->path.c_str()) != 0 && errno != ENOENT)
-      return io_error_errno("unlink " + s->path);
-    ::unlink((s->path.substr(0, s->path.size() - 4) + ".idx").c_str());
-    removed += s->end - s->base;
-    p->segs_.erase(p->segs_.begin());
+  std::vector<std::shared_ptr<Segment>> gone;
+  {
+    std::lock_guard lk(p->mu_);
+    const uint64_t durable = p->durable_end_.load(std::memory_order_acquire);
+    size_t n = 0;
+    while (n + 1 < p->segs_.size() && p->segs_[n]->max_arrival < ts_ms &&
+           p->segs_[n]->end <= durable)
+      n++;
+    if (n == 0) return uint64_t{0};
+    gone.assign(p->segs_.begin(), p->segs_.begin() + static_cast<ptrdiff_t>(n));
+    p->segs_.erase(p->segs_.begin(), p->segs_.begin() + static_cast<ptrdiff_t>(n));
     p->start_.store(p->segs_.front()->base, std::memory_order_release);
   }
+  // Unlink outside the lock: on a file system mounted with `discard` freeing a large
+  // segment takes long, and appends and reads must not wait for it. Oldest first, so a
+  // crash part way leaves a contiguous suffix (and a segment that comes back after a
+  // crash is just retained a little longer).
+  uint64_t removed = 0;
+  Status st;
+  for (const auto& s : gone) {
+    removed += s->end - s->base;
+    if (::unlink(s->path.c_str()) != 0 && errno != ENOENT && st.ok())
+      st = io_error_errno("unlink " + s->path);
+    ::unlink((s->path.substr(0, s->path.size() - 4) + ".idx").c_str());
+  }
+  if (!st.ok()) return st;
   return removed;
 }
 
