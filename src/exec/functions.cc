@@ -54,13 +54,6 @@ size_t utf8_offset(std::string_view s, int64_t cp) {
 }
 
 std::string_view sv(const Vector& v, size_t i) { return v.data<StringRef>()[i].view(); }
-int64_t iv64(const Vector& v, size_t i) {
-  switch (v.type().id) {
-    case T::kSmallInt: return v.data<int16_t>()[i];
-    case T::kInteger: return v.data<int32_t>()[i];
-    default: return v.data<int64_t>()[i];
-  }
-}
 void put_str(Vector& out, size_t i, std::string_view s) { out.data<StringRef>()[i] = out.add_string(s); }
 
 std::string substr_impl(std::string_view s, int64_t from, std::optional<int64_t> len) {
@@ -252,17 +245,6 @@ bool to_timestamp_impl(std::string_view s, std::string_view fmt, int64_t* us) {
 }
 
 // ---- numeric helpers ---------------------------------------------------------------
-
-double as_double(const Vector& v, size_t i) {
-  switch (v.type().id) {
-    case T::kSmallInt: return v.data<int16_t>()[i];
-    case T::kInteger: return v.data<int32_t>()[i];
-    case T::kBigInt: return static_cast<double>(v.data<int64_t>()[i]);
-    case T::kReal: return v.data<float>()[i];
-    case T::kNumeric: return static_cast<double>(v.data<int64_t>()[i]) / static_cast<double>(pow10_i64(v.type().scale));
-    default: return v.data<double>()[i];
-  }
-}
 
 int64_t numeric_round(int64_t v, int from_scale, int to_scale, int mode /*0 round,1 floor,2 ceil,3 trunc*/) {
   if (to_scale >= from_scale) return v;

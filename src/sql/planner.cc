@@ -1452,7 +1452,7 @@ class Binder {
   Plan set_operation(const json& b, const Scope* outer) {
     std::string op = b.value("op", "");
     bool all = b.value("all", false);
-    if (op != "SETOP_UNION") unsupported(op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT", b);
+    if (op != "SETOP_UNION" && all) unsupported(op == "SETOP_INTERSECT" ? "INTERSECT ALL" : "EXCEPT ALL", b);
     Binder lb(env_, ctes_), rb(env_, ctes_);
     Plan l = lb.select(b.at("larg"), outer);
     Plan r = rb.select(b.at("rarg"), outer);
@@ -1477,6 +1477,49 @@ class Binder {
     Plan out;
     out.cols = l.cols;
     for (size_t i = 0; i < types.size(); i++) { out.cols[i].type = types[i]; out.cols[i].table.clear(); out.cols[i].hidden = false; }
+    if (op != "SETOP_UNION") {
+      // INTERSECT / EXCEPT: tag each side, group by all columns, keep groups seen on
+      // both sides (INTERSECT) or only on the left (EXCEPT).
+      auto tag = [&](Plan& p, int t) {
+        std::vector<ExprPtr> ex;
+        for (size_t i = 0; i < types.size(); i++) ex.push_back(exec::make_column(i, types[i]));
+        ex.push_back(exec::make_constant(Value::integer(t)));
+        p.op = project(std::move(p.op), std::move(ex));
+      };
+      tag(l, 1);
+      tag(r, 2);
+      auto tt = types;
+      tt.push_back(exec::TypeId::kInteger);
+      auto u = std::make_unique<exec::UnionAllOp>(tt);
+      u->children.push_back(std::move(l.op));
+      u->children.push_back(std::move(r.op));
+      std::vector<ExprPtr> g;
+      for (size_t i = 0; i < types.size(); i++) g.push_back(exec::make_column(i, types[i]));
+      std::vector<exec::AggregateCall> calls(2);
+      std::string err;
+      for (int k = 0; k < 2; k++) {
+        (void)exec::resolve_aggregate(k == 0 ? "min" : "max", {exec::TypeId::kInteger}, &calls[k].sig, &err);
+        calls[k].args.push_back(exec::make_column(types.size(), exec::TypeId::kInteger));
+        calls[k].display = k == 0 ? "min(side)" : "max(side)";
+      }
+      auto agg = std::make_unique<exec::HashAggregateOp>(std::move(g), std::move(calls));
+      agg->children.push_back(std::move(u));
+      size_t n = types.size();
+      ExprPtr keep = op == "SETOP_INTERSECT"
+          ? exec::make_and(exec::make_compare(exec::CompareOp::kEq, exec::make_column(n, exec::TypeId::kInteger), exec::make_constant(Value::integer(1))),
+                           exec::make_compare(exec::CompareOp::kEq, exec::make_column(n + 1, exec::TypeId::kInteger), exec::make_constant(Value::integer(2))))
+          : exec::make_compare(exec::CompareOp::kEq, exec::make_column(n + 1, exec::TypeId::kInteger), exec::make_constant(Value::integer(1)));
+      std::vector<ExprPtr> conj;
+      conj.push_back(std::move(keep));
+      auto at = types;
+      at.push_back(exec::TypeId::kInteger);
+      at.push_back(exec::TypeId::kInteger);
+      OpPtr f = filter(std::move(agg), at, std::move(conj));
+      std::vector<ExprPtr> ex;
+      for (size_t i = 0; i < n; i++) ex.push_back(exec::make_column(i, types[i]));
+      out.op = project(std::move(f), std::move(ex));
+      return order_limit(std::move(out), b, nullptr, nullptr);
+    }
     auto u = std::make_unique<exec::UnionAllOp>(types);
     u->children.push_back(std::move(l.op));
     u->children.push_back(std::move(r.op));
