@@ -5,16 +5,16 @@
 # peak rate, and beside them the disk's physical limit (sequential writes + fdatasync).
 #
 #   bench/ingest/run.sh                       # defaults below
-#   CONNECTIONS=8 DURATION=20 SHARDS=4 bench/ingest/run.sh
+#   CONNECTIONS=16 DURATION=20 SHARDS=1 bench/ingest/run.sh
 #
-# Env: BUILD_DIR (build/release), CONNECTIONS (4), DURATION (10 s), SHARDS (4),
+# Env: BUILD_DIR (build/release), CONNECTIONS (8), DURATION (10 s), SHARDS (4),
 #      KINESALITE_DURATION (10 s), DATA_ROOT (a temp dir under BUILD_DIR: same disk as a
 #      normal data dir), SKIP_KINESALITE=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD_DIR=${BUILD_DIR:-build/release}
-CONNECTIONS=${CONNECTIONS:-4}
+CONNECTIONS=${CONNECTIONS:-8}
 DURATION=${DURATION:-10}
 SHARDS=${SHARDS:-4}
 KINESALITE_DURATION=${KINESALITE_DURATION:-10}
