@@ -23,6 +23,7 @@ struct ServeFlags {
   std::string data_dir;
   std::string host;
   int port = -1;
+  int pg_port = -1;
   bool no_fsync = false;
 };
 
@@ -38,6 +39,8 @@ int run_serve(const ServeFlags& f, bool demo) {
   if (!f.data_dir.empty()) cfg.data_dir = f.data_dir;
   if (!f.host.empty()) cfg.host = f.host;
   if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
+  if (f.pg_port >= 0) cfg.pg_port = static_cast<uint16_t>(f.pg_port);
+  else if (f.port == 0) cfg.pg_port = 0;  // --port 0 (tests): both listeners on free ports
   if (f.no_fsync) cfg.fsync = false;
 
   // Block the stop signals in every thread; the main thread waits for them.
@@ -59,6 +62,7 @@ int run_serve(const ServeFlags& f, bool demo) {
     std::fprintf(stderr, "streamlake: cannot start: %s\n", server.status().to_string().c_str());
     return 1;
   }
+  std::printf("streamlake: listening pg=%s:%u\n", cfg.host.c_str(), (*server)->pg_port());
   std::printf("streamlake: listening http=%s:%u\n", cfg.host.c_str(), (*server)->http_port());
   std::printf("streamlake: data in %s, credentials in %s/credentials\n",
               std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
@@ -105,6 +109,7 @@ int main(int argc, char** argv) {
     c->add_option("--data", sf.data_dir, "data directory (default ./data)");
     c->add_option("--host", sf.host, "address to bind (default 127.0.0.1)");
     c->add_option("--port", sf.port, "HTTP port for the Kinesis API, HTTP API and UI (default 4566; 0 = any)");
+    c->add_option("--pg-port", sf.pg_port, "PostgreSQL wire protocol port (default 4567; 0 = any)");
     c->add_flag("--no-fsync", sf.no_fsync, "acknowledge writes before they are on disk (faster, not durable)");
   };
   auto* serve = app.add_subcommand("serve", "run the server");

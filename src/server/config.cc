@@ -19,6 +19,8 @@ Status load_config_file(const std::string& path, Config* cfg) {
   str("server", "host", &cfg->host);
   if (auto v = t["server"]["port"].value<int64_t>()) cfg->port = static_cast<uint16_t>(*v);
   if (auto v = t["server"]["pg_port"].value<int64_t>()) cfg->pg_port = static_cast<uint16_t>(*v);
+  if (auto v = t["server"]["pg_enabled"].value<bool>()) cfg->pg_enabled = *v;
+  if (auto v = t["server"]["query_timeout_ms"].value<int64_t>()) cfg->query_timeout_ms = *v;
   if (auto v = t["server"]["io_threads"].value<int64_t>()) cfg->io_threads = static_cast<int>(*v);
   if (auto v = t["server"]["max_body_bytes"].value<int64_t>()) cfg->max_body_bytes = static_cast<size_t>(*v);
   str("server", "tls_cert", &cfg->tls_cert_file);

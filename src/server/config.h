@@ -23,7 +23,9 @@ struct Config {
   std::string data_dir = "data";
   std::string host = "127.0.0.1";
   uint16_t port = 4566;     // Kinesis API, HTTP API, UI, metrics
-  uint16_t pg_port = 4567;  // PostgreSQL wire protocol
+  uint16_t pg_port = 4567;  // PostgreSQL wire protocol (0 = any free port)
+  bool pg_enabled = true;
+  int64_t query_timeout_ms = 300000;  // default statement timeout for the HTTP API
   int io_threads = 2;
   bool fsync = true;  // acknowledge PutRecord(s) only once on disk
   std::string region = "us-east-1";

@@ -11,7 +11,12 @@
 #include "log/log.h"
 #include "net/http.h"
 #include "net/sigv4.h"
+#include "pgwire/pg_server.h"
 #include "server/credentials.h"
+#include "server/sql_http.h"
+#include "sql/engine.h"
+#include "util/base64.h"
+#include "util/hash.h"
 #include "util/time.h"
 
 namespace sl::server {
@@ -84,6 +89,29 @@ class ServerImpl final : public Server {
     SL_ASSIGN_OR_RETURN(kinesis_, kinesis::Service::open(log_.get(), cfg_.data_dir + "/kinesis", ko,
                                                          &SystemClock::instance()));
 
+    try {
+      sql_ = sql::Engine::open(cfg_.data_dir + "/sql");
+    } catch (const Error& e) {
+      return e.to_status();
+    }
+    sql_http_ = std::make_unique<SqlHttp>(sql_.get(), 2, cfg_.query_timeout_ms);
+
+    if (cfg_.pg_enabled) {
+      pgwire::PgServerOptions po;
+      po.host = cfg_.host;
+      po.port = cfg_.pg_port;
+      po.tls_cert_file = cfg_.tls_cert_file;
+      po.tls_key_file = cfg_.tls_key_file;
+      po.idle_timeout_ms = 0;
+      SL_ASSIGN_OR_RETURN(pg_, pgwire::PgServer::start(po, sql_.get(), [this](std::string_view name)
+                                                           -> std::optional<pgwire::PgUser> {
+                            const User* u = users_->by_name(name);
+                            if (!u) u = users_->by_access_key(name);
+                            if (!u) return std::nullopt;
+                            return pgwire::PgUser{std::string(name), u->secret, u->role};
+                          }));
+    }
+
     net::ServerOptions so;
     so.host = cfg_.host;
     so.port = cfg_.port;
@@ -100,6 +128,7 @@ class ServerImpl final : public Server {
   }
 
   uint16_t http_port() const override { return http_->port(); }
+  uint16_t pg_port() const override { return pg_ ? pg_->port() : 0; }
 
   void stop() override {
     if (stopped_.exchange(true)) return;
@@ -110,6 +139,8 @@ class ServerImpl final : public Server {
     cv_.notify_all();
     if (ticker_.joinable()) ticker_.join();
     if (http_) http_->stop();
+    if (pg_) pg_->stop();
+    sql_http_.reset();
     if (log_) log_->close();
   }
 
@@ -130,6 +161,21 @@ class ServerImpl final : public Server {
       handle_kinesis(req, *target, std::move(sink));
       return;
     }
+    if (req.path == "/v1/sql") {
+      std::string why;
+      const User* user = authenticate_http(req, &why);
+      if (!user) {
+        net::HttpResponse r;
+        r.status = 401;
+        r.headers.emplace_back("content-type", "application/json");
+        r.headers.emplace_back("www-authenticate", "Basic realm=\"streamlake\"");
+        r.body = "{\"error\":{\"code\":\"28000\",\"message\":\"" + why + "\",\"position\":-1}}";
+        sink->respond(std::move(r));
+        return;
+      }
+      sql_http_->handle(req, *user, std::move(sink));
+      return;
+    }
     if (req.path == "/health" || req.path == "/healthz") {
       net::HttpResponse r;
       r.body = "ok\n";
@@ -139,6 +185,44 @@ class ServerImpl final : public Server {
     }
     sink->respond(json_error(404, "NotFound", "no such endpoint: " + req.method + " " + req.path,
                              "application/json"));
+  }
+
+  // HTTP API authentication: Basic (user name or access key : secret) or SigV4.
+  const User* authenticate_http(const net::HttpRequest& req, std::string* why) {
+    const std::string* auth = req.header("authorization");
+    bool presigned = req.query.find("X-Amz-Signature=") != std::string::npos;
+    if (auth && auth->rfind("Basic ", 0) == 0) {
+      auto decoded = base64_decode(std::string_view(*auth).substr(6));
+      auto colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon == std::string::npos) {
+        *why = "malformed Basic authorization";
+        return nullptr;
+      }
+      std::string name = decoded->substr(0, colon), secret = decoded->substr(colon + 1);
+      const User* u = users_->by_name(name);
+      if (!u) u = users_->by_access_key(name);
+      if (!u || !constant_time_equal(u->secret, secret)) {
+        *why = "authentication failed for user " + name;
+        return nullptr;
+      }
+      return u;
+    }
+    if ((auth && auth->rfind("AWS4-HMAC-SHA256", 0) == 0) || presigned) {
+      auto r = net::verify_sigv4(
+          req,
+          [this](std::string_view ak) -> std::optional<std::string> {
+            if (const User* u = users_->by_access_key(ak)) return u->secret;
+            return std::nullopt;
+          },
+          now_millis());
+      if (!r.ok()) {
+        *why = std::string(net::sigv4_error_type(r.error)) + ": " + r.message;
+        return nullptr;
+      }
+      return users_->by_access_key(r.access_key);
+    }
+    *why = "authentication required: use HTTP Basic (user:secret) or AWS SigV4";
+    return nullptr;
   }
 
   void handle_kinesis(net::HttpRequest& req, const std::string& target,
@@ -215,6 +299,9 @@ class ServerImpl final : public Server {
   std::unique_ptr<UserDirectory> users_;
   std::unique_ptr<log::LogStore> log_;
   std::unique_ptr<kinesis::Service> kinesis_;
+  std::unique_ptr<sql::Engine> sql_;
+  std::unique_ptr<SqlHttp> sql_http_;
+  std::unique_ptr<pgwire::PgServer> pg_;
   std::unique_ptr<net::HttpServer> http_;
   std::thread ticker_;
   std::mutex mu_;

@@ -18,6 +18,8 @@ class Server {
   static Result<std::unique_ptr<Server>> start(Config cfg);
   virtual ~Server() = default;
   virtual uint16_t http_port() const = 0;
+  // 0 when the PostgreSQL listener is off.
+  virtual uint16_t pg_port() const = 0;
   virtual void stop() = 0;
 };
 

@@ -71,3 +71,22 @@ TEST(Result, CarriesValueOrStatus) {
 
 }  // namespace
 }  // namespace sl
+
+#include <atomic>
+
+#include "util/thread_pool.h"
+
+namespace sl {
+namespace {
+
+TEST(ThreadPool, RunsEveryTaskBeforeDestruction) {
+  std::atomic<int> n{0};
+  {
+    ThreadPool pool(2);
+    for (int i = 0; i < 1000; i++) pool.submit([&] { n.fetch_add(1); });
+  }
+  EXPECT_EQ(n.load(), 1000);
+}
+
+}  // namespace
+}  // namespace sl
