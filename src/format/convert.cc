@@ -116,6 +116,20 @@ ConvertError epoch_double_to_micros(double d, int64_t* micros) {
 }
 
 ConvertError parse_timestamp_text(std::string_view s, int64_t* micros) {
+  // Fast path: 1..18 plain digits (epoch values as producers write them).
+  if (!s.empty() && s.size() <= 18) {
+    uint64_t n = 0;
+    size_t i = 0;
+    for (; i < s.size(); i++) {
+      unsigned d = static_cast<unsigned char>(s[i]) - '0';
+      if (d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i == s.size()) {
+      *micros = epoch_to_micros(static_cast<int64_t>(n));
+      return ConvertError::kOk;
+    }
+  }
   std::string_view t = trim(s);
   if (all_digits(t)) {
     int64_t n;

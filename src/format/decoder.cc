@@ -362,6 +362,13 @@ struct RecordDecoder::Impl {
   // JSON: one object per line.
   bool json_value(size_t c, size_t row, simdjson::ondemand::value v) {
     using simdjson::ondemand::json_type;
+    if (schema[c].type.id == TypeId::kVarchar) {  // fast path: a JSON string into text
+      std::string_view str;
+      if (v.get_string().get(str) == simdjson::SUCCESS) {
+        put_str(c, row, str);
+        return true;
+      }
+    }
     json_type jt;
     if (v.type().get(jt)) { reason = "column " + schema[c].name + ": invalid JSON value"; return false; }
     if (jt == json_type::null) { set_null(c, row); return true; }
@@ -439,33 +446,36 @@ struct RecordDecoder::Impl {
     return fail(c, raw, ConvertError::kSyntax);
   }
 
-  // Key of a field as written (without quotes; escapes not resolved).
-  std::string_view raw_key(simdjson::ondemand::raw_json_string k) const {
-    const char* p = k.raw();
-    const char* end = pad.data() + pad.size();
-    const char* q = p;
-    for (;;) {
-      q = static_cast<const char*>(std::memchr(q, '"', end - q));
-      if (!q) return {};
-      // an escaped quote has an odd number of backslashes before it
-      size_t bs = 0;
-      while (q - bs > p && q[-1 - static_cast<ptrdiff_t>(bs)] == '\\') bs++;
-      if (!(bs & 1)) break;
-      q++;
+  // Whether the raw key (as written, escapes not resolved) equals `k`: the bytes match
+  // and a quote follows. Reads stay inside `pad` (the padded copy of the unit).
+  bool key_is(const char* raw, const std::string& k) const {
+    size_t n = k.size();
+    size_t avail = static_cast<size_t>(pad.data() + pad.size() - raw);
+    if (avail <= n || raw[n] != '"') return false;
+    // keys are short: compare 8 bytes at a time inline rather than calling memcmp
+    const char* b = k.data();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, raw + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
     }
-    return std::string_view(p, q - p);
+    for (; i < n; i++)
+      if (raw[i] != b[i]) return false;
+    return true;
   }
 
   bool json_object(simdjson::ondemand::object obj, size_t node_i, size_t row) {
     for (auto fr : obj) {
       simdjson::ondemand::field f;
       if (std::move(fr).get(f)) { reason = "invalid JSON"; return false; }
-      std::string_view key = raw_key(f.key());
+      const char* key = f.key().raw();
       JsonNode& node = nodes[node_i];
       size_t nk = node.keys.size(), j = node.guess;
-      if (!(j < nk && node.keys[j] == key)) {
+      if (!(j < nk && key_is(key, node.keys[j]))) {
         j = 0;
-        while (j < nk && node.keys[j] != key) j++;
+        while (j < nk && !key_is(key, node.keys[j])) j++;
         if (j == nk) continue;  // not mapped: skipped
       }
       node.guess = j + 1 < nk ? j + 1 : 0;
@@ -479,7 +489,7 @@ struct RecordDecoder::Impl {
         if (jt == simdjson::ondemand::json_type::null) continue;
         simdjson::ondemand::object sub;
         if (jt != simdjson::ondemand::json_type::object || f.value().get_object().get(sub)) {
-          reason = "key " + std::string(key) + ": expected a JSON object";
+          reason = "key " + node.keys[j] + ": expected a JSON object";
           return false;
         }
         if (!json_object(sub, static_cast<size_t>(node.child[j]), row)) return false;
@@ -552,10 +562,11 @@ struct RecordDecoder::Impl {
     pos = 0;
     header_pending = opts.skip_header;
     if (unit < units.size() && opts.format == RecordFormat::kJson) {
+      // simdjson reads up to SIMDJSON_PADDING bytes past a document; their content does
+      // not matter (they hold zeros or earlier records' bytes).
       std::string_view u = units[unit];
-      pad.resize(u.size() + simdjson::SIMDJSON_PADDING);
+      if (pad.size() < u.size() + simdjson::SIMDJSON_PADDING) pad.resize(u.size() + simdjson::SIMDJSON_PADDING);
       std::memcpy(pad.data(), u.data(), u.size());
-      std::memset(pad.data() + u.size(), 0, simdjson::SIMDJSON_PADDING);
     }
   }
 
