@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/produce.h"
+#include "cli/sql_shell.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -131,7 +132,22 @@ int main(int argc, char** argv) {
   produce->add_option("--seed", po.seed, "random seed (default: from the clock)");
   produce->add_flag("--quiet", po.quiet, "no progress lines");
 
+  sl::cli::SqlShellOptions qo;
+  std::string sql_data_dir = "data";
+  auto* sqlc = app.add_subcommand("sql", "SQL shell over the HTTP API (reads statements from stdin)");
+  sqlc->add_option("-c,--command", qo.command, "run these statements and exit");
+  sqlc->add_option("--endpoint", qo.endpoint, "server (default http://127.0.0.1:4566)");
+  sqlc->add_option("--credentials", qo.credentials_file, "credentials file (default DATA/credentials)");
+  sqlc->add_option("--data", sql_data_dir, "data directory whose credentials to use (default ./data)");
+  sqlc->add_option("--format", qo.format, "table, csv or json (default table)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (sqlc->parsed()) {
+    if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";
+    signal(SIGPIPE, SIG_IGN);
+    return sl::cli::run_sql_shell(qo);
+  }
 
   if (serve->parsed()) return run_serve(sf, false);
   if (demo->parsed()) return run_serve(sf, true);

@@ -1,0 +1,234 @@
+#include "cli/sql_shell.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "net/http.h"
+#include "net/http_client.h"
+#include "server/credentials.h"
+#include "util/base64.h"
+
+namespace sl::cli {
+namespace {
+
+bool parse_endpoint(const std::string& ep, std::string* host, uint16_t* port) {
+  std::string rest = ep;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  auto slash = rest.find('/');
+  if (slash != std::string::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = rest.substr(0, colon);
+  int p = std::atoi(rest.c_str() + colon + 1);
+  if (p <= 0 || p > 65535) return false;
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+std::string cell_text(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "t" : "f";
+  return v.dump();
+}
+
+size_t display_width(const std::string& s) {
+  size_t w = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) w++;
+  return w;
+}
+
+void print_table(const nlohmann::json& doc) {
+  const auto& cols = doc["columns"];
+  const auto& rows = doc["rows"];
+  if (cols.empty()) {
+    std::printf("%s\n", doc.value("command", std::string()).c_str());
+    return;
+  }
+  std::vector<std::string> names;
+  std::vector<size_t> width;
+  for (auto& c : cols) {
+    names.push_back(c["name"].get<std::string>());
+    width.push_back(display_width(names.back()));
+  }
+  std::vector<std::vector<std::string>> cells;
+  for (auto& r : rows) {
+    std::vector<std::string> line;
+    for (size_t i = 0; i < r.size() && i < names.size(); i++) {
+      line.push_back(cell_text(r[i]));
+      width[i] = std::max(width[i], display_width(line.back()));
+    }
+    cells.push_back(std::move(line));
+  }
+  auto pad = [](const std::string& s, size_t w) { return s + std::string(w - display_width(s), ' '); };
+  std::string out;
+  for (size_t i = 0; i < names.size(); i++) {
+    out += (i ? " | " : " ");
+    size_t left = (width[i] - display_width(names[i])) / 2;
+    out += std::string(left, ' ') + pad(names[i], width[i] - left);
+  }
+  out += "\n";
+  for (size_t i = 0; i < names.size(); i++) out += (i ? "-+-" : "-") + std::string(width[i], '-');
+  out += "-\n";
+  for (auto& line : cells) {
+    for (size_t i = 0; i < line.size(); i++) out += (i ? " | " : " ") + pad(line[i], width[i]);
+    out += "\n";
+  }
+  size_t n = cells.size();
+  out += "(" + std::to_string(n) + (n == 1 ? " row)\n" : " rows)\n");
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void print_csv(const nlohmann::json& doc) {
+  auto quote = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  bool first = true;
+  for (auto& c : doc["columns"]) {
+    std::printf("%s%s", first ? "" : ",", quote(c["name"].get<std::string>()).c_str());
+    first = false;
+  }
+  if (!first) std::printf("\n");
+  for (auto& r : doc["rows"]) {
+    for (size_t i = 0; i < r.size(); i++) std::printf("%s%s", i ? "," : "", quote(cell_text(r[i])).c_str());
+    std::printf("\n");
+  }
+}
+
+// Runs one statement; returns false on error (printed to stderr).
+bool run_one(net::HttpClient& client, const std::string& host_header, const std::string& auth,
+             const std::string& sql, const std::string& format) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = req.path = "/v1/sql";
+  req.headers.emplace_back("host", host_header);
+  req.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  req.headers.emplace_back("authorization", auth);
+  req.body = sql;
+  auto resp = client.send(req);
+  if (!resp.ok()) {
+    std::fprintf(stderr, "sql: request failed: %s\n", resp.status().message().c_str());
+    return false;
+  }
+  auto doc = nlohmann::json::parse(resp->body, nullptr, false);
+  if (doc.is_discarded()) {
+    std::fprintf(stderr, "sql: HTTP %d: %s\n", resp->status, resp->body.c_str());
+    return false;
+  }
+  if (doc.contains("error")) {
+    const auto& e = doc["error"];
+    std::fprintf(stderr, "ERROR:  %s (SQLSTATE %s)\n", e.value("message", std::string()).c_str(),
+                 e.value("code", std::string()).c_str());
+    int pos = e.value("position", -1);
+    if (pos >= 0 && static_cast<size_t>(pos) <= sql.size()) {
+      size_t line_start = sql.rfind('\n', pos == 0 ? 0 : pos - 1);
+      line_start = line_start == std::string::npos ? 0 : line_start + 1;
+      size_t line_end = sql.find('\n', pos);
+      std::string line = sql.substr(line_start, line_end == std::string::npos ? std::string::npos : line_end - line_start);
+      std::fprintf(stderr, "LINE: %s\n      %s^\n", line.c_str(), std::string(pos - line_start, ' ').c_str());
+    }
+    // Rows already streamed before the error are still shown.
+    if (!doc.contains("rows") || doc["rows"].empty()) return false;
+  }
+  if (format == "json") std::printf("%s\n", doc.dump().c_str());
+  else if (format == "csv") print_csv(doc);
+  else print_table(doc);
+  std::fflush(stdout);
+  return !doc.contains("error");
+}
+
+// Splits on ';' outside quotes and comments. The last piece may be incomplete.
+std::vector<std::string> split_statements(const std::string& text, std::string* rest) {
+  std::vector<std::string> out;
+  std::string cur;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); i++) {
+    char c = text[i];
+    if (quote) {
+      cur += c;
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') quote = c;
+    if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') {
+      size_t nl = text.find('\n', i);
+      if (nl == std::string::npos) nl = text.size();
+      i = nl;
+      cur += '\n';
+      continue;
+    }
+    if (c == ';') {
+      if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  *rest = cur;
+  return out;
+}
+
+}  // namespace
+
+int run_sql_shell(const SqlShellOptions& o) {
+  std::string host;
+  uint16_t port;
+  if (!parse_endpoint(o.endpoint, &host, &port)) {
+    std::fprintf(stderr, "sql: bad endpoint %s (want http://host:port)\n", o.endpoint.c_str());
+    return 2;
+  }
+  auto kp = server::read_credentials_file(o.credentials_file);
+  if (!kp.ok()) {
+    std::fprintf(stderr, "sql: %s\n", kp.status().message().c_str());
+    return 2;
+  }
+  std::string auth = "Basic " + base64_encode(kp->access_key + ":" + kp->secret);
+  auto client = net::HttpClient::connect(host, port);
+  if (!client.ok()) {
+    std::fprintf(stderr, "sql: cannot connect to %s: %s\n", o.endpoint.c_str(), client.status().message().c_str());
+    return 1;
+  }
+  std::string host_header = host + ":" + std::to_string(port);
+  if (!o.command.empty()) {
+    std::string rest;
+    auto stmts = split_statements(o.command, &rest);
+    if (rest.find_first_not_of(" \t\r\n") != std::string::npos) stmts.push_back(rest);
+    bool ok = true;
+    for (auto& s : stmts) ok = run_one(*client, host_header, auth, s, o.format) && ok;
+    return ok ? 0 : 1;
+  }
+  bool tty = ::isatty(0);
+  std::string buffer, line;
+  bool ok = true;
+  if (tty) std::printf("streamlake sql — statements end with ';', \\q quits\n");
+  for (;;) {
+    if (tty) {
+      std::printf(buffer.find_first_not_of(" \t\r\n") == std::string::npos ? "streamlake=> " : "streamlake-> ");
+      std::fflush(stdout);
+    }
+    if (!std::getline(std::cin, line)) break;
+    if (buffer.empty() && (line == "\\q" || line == "quit" || line == "exit")) break;
+    buffer += line + "\n";
+    std::string rest;
+    auto stmts = split_statements(buffer, &rest);
+    for (auto& s : stmts) ok = run_one(*client, host_header, auth, s, o.format) && ok;
+    buffer = rest;
+  }
+  if (buffer.find_first_not_of(" \t\r\n") != std::string::npos)
+    ok = run_one(*client, host_header, auth, buffer, o.format) && ok;
+  return ok ? 0 : 1;
+}
+
+}  // namespace sl::cli
