@@ -46,6 +46,9 @@ result() {  # result FILE KEY → value from the RESULT line
 echo "== disk: sequential writes + fdatasync in $WORK"
 "$DISK" --dir "$WORK" --block 65536 --seconds 3 | tee "$WORK/disk64k.txt" | grep -v '^RESULT'
 "$DISK" --dir "$WORK" --block 1048576 --seconds 3 | tee "$WORK/disk1m.txt" | grep -v '^RESULT'
+if [ "$SHARDS" -gt 1 ]; then  # one file per shard, synced together each round
+  "$DISK" --dir "$WORK" --block 262144 --seconds 3 --files "$SHARDS" | tee "$WORK/diskn.txt" | grep -v '^RESULT'
+fi
 
 # streamlake, durable (fsync on: the default)
 echo "== streamlake serve (fsync on), $SHARDS shards, $CONNECTIONS connections, ${DURATION}s"
@@ -104,5 +107,9 @@ fi
 printf '  disk limit (64 KB writes + fdatasync): %s MB/s, %s syncs/s; (1 MB): %s MB/s, %s syncs/s\n' \
   "$(result "$WORK/disk64k.txt" mb_per_s)" "$(result "$WORK/disk64k.txt" syncs_per_s)" \
   "$(result "$WORK/disk1m.txt" mb_per_s)" "$(result "$WORK/disk1m.txt" syncs_per_s)"
+if [ -f "$WORK/diskn.txt" ]; then
+  printf '  disk: %s files x 256 KB + concurrent fdatasync: %s rounds/s (round p50 %s ms, p99 %s ms)\n' "$SHARDS" \
+    "$(result "$WORK/diskn.txt" rounds_per_s)" "$(result "$WORK/diskn.txt" round_p50_ms)" "$(result "$WORK/diskn.txt" round_p99_ms)"
+fi
 awk -v p="$PEAK" 'BEGIN { printf "  streamlake payload rate : %.1f MB/s of record data\n", p * 100 / 1e6 }'
 echo "  targets: >= 300000 records/s durable, >= 30x kinesalite, p99 <= 20 ms at half the peak"
