@@ -285,14 +285,15 @@ struct HashJoinOp::Table {
 
 HashJoinOp::HashJoinOp(JoinType type, std::vector<ExprPtr> left_keys, std::vector<ExprPtr> right_keys,
                        ExprPtr residual, std::vector<LogicalType> left_types, std::vector<LogicalType> right_types)
-    : PhysicalOperator(concat_types(left_types, right_types)), type_(type), lkeys_(std::move(left_keys)),
+    : PhysicalOperator(type == JoinType::kSemi || type == JoinType::kAnti ? left_types : concat_types(left_types, right_types)),
+      type_(type), lkeys_(std::move(left_keys)),
       rkeys_(std::move(right_keys)), residual_(std::move(residual)), nleft_(left_types.size()),
       build_(right_types), table_(std::make_unique<Table>()) {}
 
 HashJoinOp::~HashJoinOp() = default;
 
 std::string HashJoinOp::name() const {
-  const char* t[] = {"INNER", "LEFT", "RIGHT", "FULL"};
+  const char* t[] = {"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"};
   return std::string(lkeys_.empty() ? "NESTED_LOOP_JOIN " : "HASH_JOIN ") + t[static_cast<int>(type_)];
 }
 
@@ -363,7 +364,52 @@ void HashJoinOp::start_probe(DataChunk& in, ExecContext& ctx) {
   probing_ = true;
 }
 
+OpResult HashJoinOp::semi(DataChunk& in, DataChunk& out, ExecContext& ctx) {
+  start_probe(in, ctx);
+  size_t n = in.size(), cap = std::max<size_t>(in.capacity(), 1);
+  if (!residual_) {
+    for (size_t i = 0; i < n; i++) probe_matched_[i] = cands_[i] && !cands_[i]->empty();
+  } else {
+    // Evaluate the residual over candidate pairs, a chunk at a time.
+    DataChunk pairs(concat_types(std::vector<LogicalType>(types_.begin(), types_.begin() + nleft_), build_.types()), cap);
+    while (p_ < n) {
+      std::vector<uint32_t> lsel;
+      std::vector<ChunkCollection::RowRef> rrefs;
+      while (p_ < n && lsel.size() < cap) {
+        const auto* c = cands_[p_];
+        if (!c || c_ >= c->size() || probe_matched_[p_]) { p_++; c_ = 0; continue; }
+        size_t take = std::min(c->size() - c_, cap - lsel.size());
+        for (size_t k = 0; k < take; k++) {
+          lsel.push_back(static_cast<uint32_t>(p_));
+          rrefs.push_back(build_rows_[(*c)[c_ + k]]);
+        }
+        c_ += take;
+      }
+      size_t m = lsel.size();
+      if (!m) break;
+      pairs.reset();
+      for (size_t col = 0; col < nleft_; col++) pairs.column(col).gather(in.column(col), lsel.data(), m);
+      for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, rrefs.data(), m, pairs.column(nleft_ + col));
+      pairs.set_size(m);
+      Vector b(TypeId::kBoolean, cap);
+      residual_->eval(pairs, b, ctx);
+      for (size_t k = 0; k < m; k++)
+        if (b.is_valid(k) && b.data<uint8_t>()[k]) probe_matched_[lsel[k]] = 1;
+    }
+  }
+  bool want = type_ == JoinType::kSemi;
+  std::vector<uint32_t> sel;
+  for (size_t i = 0; i < n; i++)
+    if (static_cast<bool>(probe_matched_[i]) == want) sel.push_back(static_cast<uint32_t>(i));
+  for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), sel.data(), sel.size());
+  out.set_size(sel.size());
+  if (in.has_signs()) for (size_t k = 0; k < sel.size(); k++) out.set_sign(k, in.sign(sel[k]));
+  probing_ = false;
+  return OpResult::kNeedMoreInput;
+}
+
 OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
+  if (type_ == JoinType::kSemi || type_ == JoinType::kAnti) return semi(in, out, ctx);
   if (!probing_) start_probe(in, ctx);
   size_t n = in.size(), cap = out.capacity();
   bool signs = in.has_signs() || (!build_.chunks().empty() && build_.chunks()[0].has_signs());

@@ -189,7 +189,9 @@ class HashAggregateOp final : public PhysicalOperator {
   size_t out_pos_ = 0;
 };
 
-enum class JoinType { kInner, kLeft, kRight, kFull };
+// kSemi / kAnti output only the left columns: left rows with at least one match / none
+// (EXISTS / NOT EXISTS after decorrelation).
+enum class JoinType { kInner, kLeft, kRight, kFull, kSemi, kAnti };
 
 // Hash join (equi keys) or nested loop (no keys), with an optional residual predicate over
 // the joined row. children[0] = probe (left), children[1] = build (right). Output: left
@@ -209,6 +211,7 @@ class HashJoinOp final : public PhysicalOperator {
 
  private:
   void start_probe(DataChunk& in, ExecContext& ctx);
+  OpResult semi(DataChunk& in, DataChunk& out, ExecContext& ctx);
   JoinType type_;
   std::vector<ExprPtr> lkeys_, rkeys_;
   ExprPtr residual_;

@@ -237,7 +237,9 @@ exec::Value decode_binary(const std::string& b, LogicalType t, int index) {
     case TypeId::kVarchar: case TypeId::kBytea: v.s = b; return v;
     case TypeId::kDate: if (b.size() != 4) throw bad(); v.i = static_cast<int32_t>(be(b, 0, 4)) + kPgEpochDays; return v;
     case TypeId::kTimestamp: case TypeId::kTimestampTz:
-      if (b.size() != 8) throw bad(); v.i = static_cast<int64_t>(be(b, 0, 8)) + kPgEpochMicros; return v;
+      if (b.size() != 8) throw bad();
+      v.i = static_cast<int64_t>(be(b, 0, 8)) + kPgEpochMicros;
+      return v;
     case TypeId::kInterval:
       if (b.size() != 16) throw bad();
       v.iv.micros = static_cast<int64_t>(be(b, 0, 8));

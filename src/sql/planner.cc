@@ -144,6 +144,8 @@ struct Scope {
   const std::vector<Col>* pre_agg = nullptr;
   std::map<size_t, size_t> group_col;      // pre-agg column index -> group output column
   size_t range_lo = 0, range_hi = SIZE_MAX;  // visible columns (ON clauses)
+  size_t base = 0;            // added to the index of columns found here
+  bool correlatable = false;  // inner queries may reference these columns (decorrelation)
 };
 
 class Binder;
@@ -272,7 +274,7 @@ class Binder {
         found = static_cast<int>(i);
       }
       if (found < 0) continue;
-      if (s != &sc) unsupported("correlated subqueries", n);
+      if (s != &sc && !s->correlatable) unsupported("correlated subqueries", n);
       if (s->agg_mode) {
         auto it = s->group_col.find(static_cast<size_t>(found));
         if (it == s->group_col.end())
@@ -280,7 +282,7 @@ class Binder {
                   "\" must appear in the GROUP BY clause or be used in an aggregate function", n);
         return exec::make_column(it->second, s->cols[it->second].type, name);
       }
-      return exec::make_column(static_cast<size_t>(found), cols[found].type, name);
+      return exec::make_column(static_cast<size_t>(found) + s->base, cols[found].type, name);
     }
     if (!table.empty()) {
       bool known = false;
@@ -812,6 +814,107 @@ class Binder {
     unsupported("FROM item " + t, n);
   }
 
+  static void split_json_and(const json& n, std::vector<const json*>& out) {
+    if (is(n, "BoolExpr") && body(n).value("boolop", "") == "AND_EXPR") {
+      for (auto& a : body(n).at("args")) split_json_and(a, out);
+      return;
+    }
+    out.push_back(&n);
+  }
+
+  static bool is_subquery_conjunct(const json& n) {
+    const json* x = &n;
+    if (is(n, "BoolExpr") && body(n).value("boolop", "") == "NOT_EXPR") x = &body(n).at("args")[0];
+    if (!is(*x, "SubLink")) return false;
+    std::string t = body(*x).value("subLinkType", "");
+    return t == "EXISTS_SUBLINK" || t == "ANY_SUBLINK";
+  }
+
+  // WHERE [NOT] EXISTS (SELECT ... FROM ... WHERE <correlated>) or x IN (SELECT y ...):
+  // the subquery's FROM becomes the build side of a semi (anti) join whose conditions are
+  // the correlated predicates.
+  OpPtr decorrelate(const json& n, Plan& cur, const Scope* outer) {
+    bool negate = false;
+    const json* sl = &n;
+    if (is(n, "BoolExpr")) { negate = true; sl = &body(n).at("args")[0]; }
+    const json& lb = body(*sl);
+    bool in = lb.value("subLinkType", "") == "ANY_SUBLINK";
+    if (in && negate) unsupported("NOT IN over a correlated subquery", n);
+    const json& sub = body(lb.at("subselect"));
+    if (sub.value("op", "SETOP_NONE") != "SETOP_NONE" || sub.contains("groupClause") || sub.contains("havingClause") ||
+        sub.contains("limitCount") || sub.contains("distinctClause") || sub.contains("withClause") ||
+        !sub.contains("fromClause") || sub.contains("sortClause"))
+      unsupported("this form of correlated subquery (only [NOT] EXISTS / IN over SELECT ... FROM ... WHERE)", n);
+    Binder ib(env_, ctes_);
+    std::vector<Col> icols;
+    std::vector<std::unique_ptr<Rel>> items;
+    for (auto& f : sub["fromClause"]) items.push_back(ib.from_item(f, icols, nullptr));
+    std::unique_ptr<Rel> root = std::move(items[0]);
+    for (size_t i = 1; i < items.size(); i++) {
+      auto j = std::make_unique<Rel>();
+      j->leaf = false;
+      j->lo = root->lo;
+      j->hi = items[i]->hi;
+      j->left = std::move(root);
+      j->right = std::move(items[i]);
+      root = std::move(j);
+    }
+    for (auto& c : icols) ib.col_types_.push_back(c.type);
+    size_t nout = cur.cols.size(), nin = icols.size();
+    Scope osc;
+    osc.cols = cur.cols;
+    osc.outer = outer;
+    osc.correlatable = true;
+    Scope isc;
+    isc.cols = icols;
+    isc.outer = &osc;
+    isc.base = nout;
+    std::vector<ExprPtr> conds, inner_pool;
+    if (sub.contains("whereClause")) {
+      check_no_aggs(sub["whereClause"], "WHERE");
+      ExprPtr w = coerce_bool(bind(sub["whereClause"], isc), sub["whereClause"]);
+      std::vector<ExprPtr> parts;
+      exec::split_and(std::move(w), parts);
+      for (auto& p : parts) {
+        if (within(*p, nout, nout + nin)) inner_pool.push_back(shift(std::move(p), nout));
+        else conds.push_back(std::move(p));
+      }
+    }
+    if (in) {
+      const auto& tl = sub.at("targetList");
+      if (tl.size() != 1) fail_at(ss::kSyntaxError, "subquery has too many columns", n);
+      ExprPtr l = bind(lb.at("testexpr"), osc);
+      ExprPtr r = bind(body(tl[0]).at("val"), isc);
+      conds.push_back(compare("=", std::move(l), std::move(r), n));
+    }
+    OpPtr iop = ib.build_rel(*root, inner_pool);
+    std::vector<ExprPtr> left_over;
+    for (auto& c : inner_pool)
+      if (c) left_over.push_back(std::move(c));
+    std::vector<LogicalType> it;
+    for (auto& c : icols) it.push_back(c.type);
+    if (!left_over.empty()) iop = filter(std::move(iop), it, std::move(left_over));
+    std::vector<ExprPtr> lkeys, rkeys;
+    ExprPtr res;
+    for (auto& c : conds) {
+      ExprPtr *a, *b;
+      if (exec::as_equality(*c, &a, &b)) {
+        int sa = sides(**a, 0, nout, nout + nin), sb = sides(**b, 0, nout, nout + nin);
+        if ((sa == 1 && sb == 2) || (sa == 2 && sb == 1)) {
+          lkeys.push_back(std::move(sa == 1 ? *a : *b));
+          rkeys.push_back(shift(std::move(sa == 1 ? *b : *a), nout));
+          continue;
+        }
+      }
+      res = res ? exec::make_and(std::move(res), std::move(c)) : std::move(c);
+    }
+    auto j = std::make_unique<exec::HashJoinOp>(negate ? exec::JoinType::kAnti : exec::JoinType::kSemi, std::move(lkeys),
+                                                std::move(rkeys), std::move(res), cur.types(), it);
+    j->children.push_back(std::move(cur.op));
+    j->children.push_back(std::move(iop));
+    return j;
+  }
+
   Plan table_function(const json& n) {
     const json& b = body(n);
     const json& fn = b.at("functions")[0]["List"]["items"][0];
@@ -939,6 +1042,8 @@ class Binder {
         lop = build_rel(*r.left, lp);
         break;
       }
+      case exec::JoinType::kSemi:
+      case exec::JoinType::kAnti:
       case exec::JoinType::kFull: {
         std::vector<ExprPtr> none;
         lop = build_rel(*r.left, none);
@@ -1039,23 +1144,35 @@ class Binder {
         j->right = std::move(items[i]);
         root = std::move(j);
       }
-      col_types_.clear();
-      for (auto& c : cols) col_types_.push_back(c.type);
       std::vector<ExprPtr> pool;
+      std::vector<const json*> correlated;
       if (b.contains("whereClause")) {
         Scope s;
         s.cols = cols;
         s.outer = outer;
         check_no_aggs(b["whereClause"], "WHERE");
-        ExprPtr w = coerce_bool(bind(b["whereClause"], s), b["whereClause"]);
-        exec::split_and(std::move(w), pool);
+        std::vector<const json*> conj;
+        split_json_and(b["whereClause"], conj);
+        for (auto* c : conj) {
+          try {
+            ExprPtr w = coerce_bool(bind(*c, s), *c);
+            exec::split_and(std::move(w), pool);
+          } catch (const exec::SqlError& e) {
+            // [NOT] EXISTS / IN over a correlated subquery: a semi/anti join below.
+            if (std::string(e.what()).find("correlated subqueries") == std::string::npos || !is_subquery_conjunct(*c)) throw;
+            correlated.push_back(c);
+          }
+        }
       }
+      col_types_.clear();
+      for (auto& c : cols) col_types_.push_back(c.type);
       cur.op = build_rel(*root, pool);
       std::vector<ExprPtr> rest;
       for (auto& c : pool)
         if (c) rest.push_back(std::move(c));
       cur.cols = cols;
       if (!rest.empty()) cur.op = filter(std::move(cur.op), cur.types(), std::move(rest));
+      for (auto* c : correlated) cur.op = decorrelate(*c, cur, outer);
     } else {
       std::vector<std::vector<ExprPtr>> rows(1);
       cur.op = std::make_unique<exec::ValuesOp>(std::vector<LogicalType>{}, std::move(rows));
