@@ -193,6 +193,67 @@ TEST_F(PgWireTest, ExtendedQueryWithParametersAndBinaryResults) {
   EXPECT_EQ(*r.rows[0][0], "one");
 }
 
+std::string hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string o;
+  for (unsigned char c : s) {
+    o.push_back(d[c >> 4]);
+    o.push_back(d[c & 15]);
+  }
+  return o;
+}
+
+TEST_F(PgWireTest, AllTypesInTextAndBinary) {
+  auto c = login();
+  const std::string q =
+      "SELECT true, CAST(1 AS smallint), 2, CAST(3 AS bigint), CAST(1.5 AS real), CAST(2.5 AS double precision), "
+      "CAST(12.34 AS numeric(5,2)), CAST('x' AS text), CAST('y' AS varchar), DATE '2000-01-02', "
+      "TIMESTAMP '2000-01-01 00:00:01', TIMESTAMPTZ '2000-01-01 00:00:00+00', INTERVAL '1 day', "
+      "CAST('\\x0102' AS bytea)";
+  struct Want {
+    int32_t oid;
+    std::string text, binary_hex;
+  };
+  const std::vector<Want> want = {
+      {16, "t", "01"},
+      {21, "1", "0001"},
+      {23, "2", "00000002"},
+      {20, "3", "0000000000000003"},
+      {700, "1.5", "3fc00000"},
+      {701, "2.5", "4004000000000000"},
+      {1700, "12.34", "0002000000000002000c0d48"},
+      {25, "x", "78"},
+      {25, "y", "79"},
+      {1082, "2000-01-02", "00000001"},
+      {1114, "2000-01-01 00:00:01", "00000000000f4240"},
+      {1184, "2000-01-01 00:00:00+00", "0000000000000000"},
+      {1186, "1 day", "00000000000000000000000100000000"},
+      {17, "\\x0102", "0102"},
+  };
+  for (int16_t fmt : {0, 1}) {
+    c->parse("", q);
+    c->bind("", "", {}, {}, {fmt});
+    c->describe('P', "");
+    c->execute("");
+    c->sync();
+    auto r = c->collect();
+    ASSERT_TRUE(r.ok()) << r.error['M'];
+    ASSERT_EQ(r.fields.size(), want.size());
+    ASSERT_EQ(r.rows.size(), 1u);
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(r.fields[i].type_oid, want[i].oid) << i;
+      EXPECT_EQ(r.fields[i].format, fmt) << i;
+      ASSERT_TRUE(r.rows[0][i]) << i;
+      if (fmt == 0) EXPECT_EQ(*r.rows[0][i], want[i].text) << i;
+      else EXPECT_EQ(hex(*r.rows[0][i]), want[i].binary_hex) << i;
+    }
+  }
+  // numeric(5,2) carries its typmod.
+  auto r = c->query("SELECT CAST(1 AS numeric(5,2))");
+  ASSERT_EQ(r.fields.size(), 1u);
+  EXPECT_EQ(r.fields[0].typmod, (5 << 16 | 2) + 4);
+}
+
 TEST_F(PgWireTest, RowLimitSuspendsThePortal) {
   auto c = login();
   ASSERT_TRUE(c->query("CREATE TABLE n (x int)").ok());
