@@ -49,6 +49,8 @@ using sql::StatementKind;
 constexpr int kAuthTimeoutMs = 60000;   // each read during startup + authentication
 constexpr int kStallTimeoutMs = 60000;  // a message's body must arrive within this time
 constexpr size_t kFlushBytes = 64 * 1024;
+constexpr size_t kMaxStatements = 10000;  // prepared statements per connection
+constexpr size_t kMaxPortals = 1000;      // open portals per connection
 constexpr int kExtraHandshakeSlots = 16;  // connections past max_connections get a FATAL
 
 // An error that ends the connection (after an optional FATAL ErrorResponse).
@@ -532,7 +534,12 @@ class Connection {
   }
 
   void authenticate() {
-    std::optional<PgUser> user = server_->users()(settings_.user);
+    std::optional<PgUser> user;
+    try {
+      user = server_->users()(settings_.user);
+    } catch (const std::exception& e) {
+      throw FatalError{fields_of("XX000", std::string("user lookup failed: ") + e.what(), "FATAL")};
+    }
     std::optional<ScramSecret> secret;
     if (user) secret = server_->secret_for(user->name, user->password);
     write_auth(w_, 10, std::string_view("SCRAM-SHA-256\0\0", 15));
@@ -582,7 +589,9 @@ class Connection {
         case 'H': flush(); break;
         case 'S':
           skip_until_sync_ = false;
-          portals_.erase("");
+          // Portals live until the end of their transaction: outside a BEGIN block, Sync ends it.
+          if (txn_ == 'I') portals_.clear();
+          else portals_.erase("");
           write_ready(w_, txn_);
           flush();
           break;
@@ -746,6 +755,8 @@ class Connection {
       if (!p) throw exec::SqlError(exec::sqlstate::kSyntaxError, "syntax error in PREPARE");
       if (statements_.count(p->name))
         throw exec::SqlError("42P05", "prepared statement \"" + p->name + "\" already exists");
+      if (statements_.size() >= kMaxStatements)
+        throw exec::SqlError("54000", "too many prepared statements (limit " + std::to_string(kMaxStatements) + ")");
       offset_for_error_ = offset + p->body_offset;
       statements_[p->name] = make_stmt(p->body, {});
       write_command_complete(w_, "PREPARE");
@@ -971,6 +982,8 @@ class Connection {
     query_for_positions_ = m.query;
     if (!m.name.empty() && statements_.count(m.name))
       throw exec::SqlError("42P05", "prepared statement \"" + m.name + "\" already exists");
+    if (statements_.size() >= kMaxStatements && !statements_.count(m.name))
+      throw exec::SqlError("54000", "too many prepared statements (limit " + std::to_string(kMaxStatements) + ")");
     auto st = make_stmt(m.query, m.param_oids);
     statements_[m.name] = std::move(st);
     write_simple(w_, '1');
@@ -991,6 +1004,8 @@ class Connection {
                                         "\" requires " + std::to_string(nparams));
     if (!m.portal.empty() && portals_.count(m.portal))
       throw exec::SqlError("42P03", "portal \"" + m.portal + "\" already exists");
+    if (portals_.size() >= kMaxPortals && !portals_.count(m.portal))
+      throw exec::SqlError("54000", "too many open portals (limit " + std::to_string(kMaxPortals) + ")");
     Portal p;
     p.stmt = st;
     for (size_t i = 0; i < m.params.size(); ++i) {

@@ -254,6 +254,80 @@ TEST_F(PgWireTest, AllTypesInTextAndBinary) {
   EXPECT_EQ(r.fields[0].typmod, (5 << 16 | 2) + 4);
 }
 
+TEST_F(PgWireTest, DescribeCloseFlushAndDeclaredTypes) {
+  auto c = login();
+  // A declared int4 parameter in binary where the engine infers bigint: converted, not misread.
+  c->parse("s", "SELECT CAST($1 AS bigint) + 1 AS v", {23});
+  c->describe('S', "s");
+  std::string seven;
+  append_be32(seven, 7);
+  c->bind("p", "s", {seven}, {1});
+  c->execute("p");
+  c->send('H', "");  // Flush: results arrive without Sync
+  std::vector<char> types;
+  std::optional<std::string> v;
+  while (types.empty() || types.back() != 'C') {
+    auto m = c->read();
+    ASSERT_TRUE(m);
+    types.push_back(m->type);
+    if (m->type == 't') {
+      Reader r(m->body);
+      int16_t n;
+      int32_t oid;
+      ASSERT_TRUE(r.int16(&n) && n == 1 && r.int32(&oid));
+      EXPECT_EQ(oid, 23);  // the declared type wins in ParameterDescription
+    }
+    if (m->type == 'D') v = pgtest::parse_data_row(m->body)[0];
+  }
+  EXPECT_EQ(types, (std::vector<char>{'1', 't', 'T', '2', 'D', 'C'}));
+  EXPECT_EQ(v, "8");
+  c->send('C', std::string("S") + "s" + '\0');
+  c->sync();
+  auto r = c->collect();
+  EXPECT_EQ(r.types, (std::vector<char>{'3', 'Z'}));
+  // Closed statement is gone; Describe of a missing portal errors.
+  c->describe('S', "s");
+  c->sync();
+  EXPECT_EQ(c->collect().code(), "26000");
+  c->describe('P', "nope");
+  c->sync();
+  EXPECT_EQ(c->collect().code(), "34000");
+  // Statements without rows describe as NoData; an empty query executes as EmptyQueryResponse.
+  c->parse("", "");
+  c->describe('S', "");
+  c->bind("", "", {});
+  c->execute("");
+  c->sync();
+  r = c->collect();
+  EXPECT_EQ(r.types, (std::vector<char>{'1', 't', 'n', '2', 'I', 'Z'}));
+}
+
+TEST_F(PgWireTest, GssEncRequestAndOldProtocolVersion) {
+  {
+    PgClient c;
+    ASSERT_TRUE(c.connect(server_->port()));
+    std::string gss;
+    append_be32(gss, 8);
+    append_be32(gss, kGssEncRequestCode);
+    c.send_raw(gss);
+    EXPECT_EQ(c.read_byte(), 'N');
+    EXPECT_TRUE(c.login("admin", "adminpw").empty());
+  }
+  {
+    PgClient c;
+    ASSERT_TRUE(c.connect(server_->port()));
+    std::string v2;
+    append_be32(v2, 9);
+    append_be32(v2, 2 << 16);
+    v2.push_back('\0');
+    c.send_raw(v2);
+    auto m = c.read();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(pgtest::error_fields(m->body)['C'], "0A000");
+    EXPECT_TRUE(c.closed_by_server());
+  }
+}
+
 TEST_F(PgWireTest, RowLimitSuspendsThePortal) {
   auto c = login();
   ASSERT_TRUE(c->query("CREATE TABLE n (x int)").ok());
