@@ -1289,8 +1289,20 @@ class Binder {
         } else if (fb.contains("agg_order") && name != "string_agg") {
           unsupported("ORDER BY inside an aggregate", *a);
         }
-        if (fb.contains("agg_filter")) unsupported("FILTER (WHERE ...) on aggregates", *a);
         if (fb.value("agg_star", false) && name != "count") fail_at(ss::kSyntaxError, name + "(*) is not allowed", *a);
+        if (fb.contains("agg_filter")) {
+          // agg(x) FILTER (WHERE c) = agg(CASE WHEN c THEN x END); count(*) counts CASE WHEN c THEN 1 END.
+          check_no_aggs(fb["agg_filter"], "FILTER");
+          if (args.empty()) args.push_back(exec::make_constant(Value::integer(1)));
+          for (auto& x : args) {
+            ExprPtr c = coerce_bool(bind(fb["agg_filter"], in), fb["agg_filter"]);
+            std::vector<ExprPtr> w, t;
+            w.push_back(std::move(c));
+            LogicalType xt = x->type();
+            t.push_back(std::move(x));
+            x = exec::make_case(std::move(w), std::move(t), nullptr, xt);
+          }
+        }
         for (auto& x : args) at.push_back(x->type());
         std::string err;
         if (!exec::resolve_aggregate(name, at, &call.sig, &err)) fail_at(ss::kUndefinedFunction, err, *a);
