@@ -259,7 +259,14 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
                        q.find("information_schema.") != std::string::npos;
   if (!reads_catalog) return std::nullopt;
   auto sl = select_list(q);
-  if (!sl || sl->from == std::string::npos) return std::nullopt;
+  if (!sl) return std::nullopt;
+  // \d+ on a view: its definition (psql: SELECT pg_catalog.pg_get_viewdef('OID'::pg_catalog.oid, true)).
+  if (sl->items.size() == 1 && sl->items[0].find("pg_get_viewdef(") != std::string::npos) {
+    LocalResult r = rows_from_items(sl->items);
+    if (auto rel = by_oid(cat, q, "pg_get_viewdef(")) r.rows.push_back({rel->definition});
+    return r;
+  }
+  if (sl->from == std::string::npos) return std::nullopt;
   std::string from = q.substr(sl->from);
   auto name_re = literal_after(q, "c.relname operator(pg_catalog.~)");
   auto nsp_re = literal_after(q, "n.nspname operator(pg_catalog.~)");
@@ -349,12 +356,7 @@ std::optional<LocalResult> catalog_query(const std::string& q, const PgSettings&
     r.rows.push_back(std::move(row));
     return r;
   }
-  // \d+ on a view: its definition.
-  if (q.find("pg_get_viewdef(") != std::string::npos) {
-    LocalResult r = rows_from_items(sl->items);
-    if (auto rel = by_oid(cat, q, "pg_get_viewdef(")) r.rows.push_back({rel->definition});
-    return r;
-  }
+
   // Everything else (policies, statistics, publications, inheritance, pg_type, ...): no rows.
   return rows_from_items(sl->items);
 }
@@ -507,17 +509,23 @@ std::optional<LocalResult> answer_locally(std::string_view stmt, PgSettings& st,
     LocalResult r;
     r.has_rows = true;
     std::vector<std::optional<std::string>> row;
+    bool all_known = true;
     for (std::string it : sl->items) {
       std::string alias = split_alias(it);
       auto v = function_value(it, st);
-      if (!v) return std::nullopt;
+      if (!v) {
+        all_known = false;
+        break;
+      }
       std::string name = alias.empty() ? default_name(strip_prefix(it, "pg_catalog.")) : alias;
       if (name.rfind("current_setting", 0) == 0) name = "current_setting";
       r.columns.push_back({name, it == "pg_is_in_recovery()" ? oid::kBool : oid::kText});
       row.push_back(std::move(v));
     }
-    r.rows.push_back(std::move(row));
-    return r;
+    if (all_known) {
+      r.rows.push_back(std::move(row));
+      return r;
+    }
   }
   return catalog_query(q, st, cat);
 }

@@ -649,6 +649,19 @@ class Connection {
     return c;
   }
 
+  // "CREATE VIEW v AS SELECT ..." -> "SELECT ..." (pg_get_viewdef shows the query only).
+  static std::string view_body(const std::string& sql) {
+    std::string n = normalize_sql(sql);
+    if (!starts_with_words(n, "create")) return sql;
+    for (size_t i = 0; i + 4 <= sql.size(); ++i) {
+      if ((sql[i] == ' ' || sql[i] == '\n' || sql[i] == '\t') &&
+          (sql[i + 1] == 'a' || sql[i + 1] == 'A') && (sql[i + 2] == 's' || sql[i + 2] == 'S') &&
+          (sql[i + 3] == ' ' || sql[i + 3] == '\n' || sql[i + 3] == '\t' || sql[i + 3] == '('))
+        return sql.substr(i + 4);
+    }
+    return sql;
+  }
+
   // Relations of the engine's catalog, for psql's \d and \dt.
   std::vector<RelationInfo> list_relations() {
     std::vector<RelationInfo> out;
@@ -661,7 +674,7 @@ class Connection {
         case catalog::TableKind::kView: info.kind = 'v'; info.label = "view"; break;
         case catalog::TableKind::kMaterializedView: info.kind = 'm'; info.label = "materialized view"; break;
       }
-      info.definition = e->sql;
+      info.definition = view_body(e->sql);
       for (const auto& col : e->columns) info.columns.push_back({col.name, col.type, col.not_null});
       info.oid = server_->relation_oid(info.name);
       out.push_back(std::move(info));

@@ -61,8 +61,11 @@ def main():
             p = psql(port, "admin", "adminpw", "\\d sales")
             check("zipcode" in p.stdout and "integer" in p.stdout and "timestamp without time zone" in p.stdout,
                   "\\d sales describes columns: " + p.stdout.strip())
+            psql(port, "admin", "adminpw", "CREATE VIEW pricey AS SELECT product FROM sales WHERE price > 40")
             p = psql(port, "admin", "adminpw", "\\d")
-            check("sales" in p.stdout, "\\d lists relations")
+            check("sales" in p.stdout and "pricey" in p.stdout and "view" in p.stdout, "\\d lists relations")
+            p = psql(port, "admin", "adminpw", "\\d+ pricey")
+            check("View definition" in p.stdout and "price > 40" in p.stdout and "CREATE" not in p.stdout, "\\d+ view shows its definition: " + p.stdout.strip())
 
             p = psql(port, "reader", "readerpw",
                      "PREPARE cheap (int) AS SELECT product FROM sales WHERE price < $1; EXECUTE cheap(20);")
