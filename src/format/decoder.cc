@@ -387,12 +387,11 @@ struct RecordDecoder::Impl {
             put_int(c, row, x);
             return true;
           }
+          // not an int64: too big (all digits) or has a fraction/exponent (not an integer)
           std::string_view tok = trim_ws(v.raw_json_token());
-          double d;
-          bool num = parse_double_text(tok, &d) == ConvertError::kOk;
-          return fail(c, tok, num && d == std::floor(d) ? ConvertError::kRange : ConvertError::kSyntax);
+          bool digits = tok.find_first_not_of("-0123456789") == std::string_view::npos;
+          return fail(c, tok, digits ? ConvertError::kRange : ConvertError::kSyntax);
         }
-        break;
         case TypeId::kReal: case TypeId::kDouble: {
           double d;
           if (v.get_double().get(d)) return fail(c, trim_ws(v.raw_json_token()), ConvertError::kRange);

@@ -425,10 +425,12 @@ TEST(Json, TypeConversions) {
 TEST(Json, ConversionErrors) {
   RecordDecoder dec({{"i", TypeId::kSmallInt}, {"b", TypeId::kBoolean}, {"t", TypeId::kTimestamp}}, json_opts());
   Decoded d = run(dec, one("{\"i\": 40000}\n{\"i\": 1.5}\n{\"i\": \"x\"}\n{\"b\": 7}\n{\"i\": 99999999999999999999}\n"
-                           "{\"t\": [1]}\n{\"b\": \"no\"}\n{\"i\": true}\n"));
+                           "{\"t\": [1]}\n{\"b\": \"no\"}\n{\"i\": true}\n{\"i\": 2.0}\n{\"i\": 1e2}\n"));
   ASSERT_EQ(d.rows.size(), 1u);
   EXPECT_EQ(d.rows[0][1], "f");
-  ASSERT_EQ(d.errors.size(), 7u);
+  ASSERT_EQ(d.errors.size(), 9u);
+  EXPECT_EQ(d.errors[7].reason, "column i: '2.0' is not a valid smallint");
+  EXPECT_EQ(d.errors[8].reason, "column i: '1e2' is not a valid smallint");
   EXPECT_EQ(d.errors[0].reason, "column i: '40000' is out of range for smallint");
   EXPECT_EQ(d.errors[1].reason, "column i: '1.5' is not a valid smallint");
   EXPECT_EQ(d.errors[2].reason, "column i: 'x' is not a valid smallint");
