@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -144,7 +145,9 @@ class Transport {
           continue;
         }
         int e = SSL_get_error(ssl_, r);
-        if ((e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) && wait(POLLOUT, -1)) continue;
+        if ((e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) &&
+            wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, kStallTimeoutMs))
+          continue;
         return false;
       }
       ssize_t r = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
@@ -152,8 +155,8 @@ class Transport {
         off += static_cast<size_t>(r);
         continue;
       }
-      if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      return false;
+      if (r < 0 && errno == EINTR) continue;
+      return false;  // includes EAGAIN: the client has not read for SO_SNDTIMEO
     }
     return true;
   }
@@ -1221,6 +1224,11 @@ void PgServer::Impl::accept_loop() {
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Bounds every blocking send/recv (a client that stops reading, a stalled TLS record);
+    // reads wait in poll() first, so this does not limit idle time.
+    timeval tv{kStallTimeoutMs / 1000, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int n = active_.load();
     if (n >= opts_.max_connections + kExtraHandshakeSlots) {
       ::close(fd);
