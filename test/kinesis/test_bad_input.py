@@ -16,6 +16,7 @@ from harness import error_type, post, signed_headers_v4, unique_name
 
 J = "application/x-amz-json-1.1"
 SLOW_CLIENT_CUT_S = float(os.environ.get("SL_SLOW_CLIENT_CUT_S", "75"))
+PROMPT_S = 3.0  # "served promptly": generous for a busy 2-core machine; a stalled server takes far longer
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_garbage_json(server, client, stream, body):
         json_error(status, headers, resp, "SerializationException", "ValidationException")
     else:
         json_error(status, headers, resp, "SerializationException")
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
 
 
 @pytest.mark.parametrize("doc", [
@@ -148,7 +149,7 @@ def test_wrong_content_type(server, client, stream, ctype):
     assert 400 <= status < 500, (ctype, status, resp[:300])
     if headers.get("content-type", "").startswith(J):
         assert error_type(resp), resp
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
 
 
 def test_unknown_or_missing_target(server, client, stream):
@@ -190,7 +191,7 @@ def test_huge_declared_length(server, client, stream):
     assert time.monotonic() - t0 < 15, "the server waited for a 50 GiB body"
     st = status_of(resp)
     assert st is None or 400 <= st < 500, resp[:300]
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
 
 
 @pytest.mark.streamlake_only
@@ -220,7 +221,7 @@ def test_huge_streamed_body(server, client, stream):
                 pass
         st = status_of(resp)
         assert cut or (st is not None and 400 <= st < 500), (framing, sent, resp[:300])
-        assert served(client, stream) < 2
+        assert served(client, stream) < PROMPT_S
     assert rss_kb(server) - rss0 < 512 * 1024, "memory grew by more than 512 MiB"
 
 
@@ -259,7 +260,7 @@ def test_malformed_http(server, client, stream, data):
     st = status_of(resp)
     if st is not None:
         assert 400 <= st < 500, resp[:300]
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
     assert server.alive()
 
 
@@ -273,12 +274,12 @@ def test_truncated_requests(server, client, stream):
             with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
                 s.sendall(full[:cut])
             # closed mid-request: nothing to answer, nothing written
-        assert served(client, stream) < 2
+        assert served(client, stream) < PROMPT_S
     # h2: a stream with a truncated DATA frame, then closed
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"
                   b"\x00\x10\x00\x00\x00\x00\x00\x00\x01abc")
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
 
 
 @pytest.mark.streamlake_only
@@ -330,7 +331,7 @@ def test_slow_clients_are_cut(server, client, stream):
     stop.set()
     for t in threads:
         t.join(40)
-    assert worst < 2, f"a normal client waited {worst:.1f}s while slow clients were connected"
+    assert worst < PROMPT_S, f"a normal client waited {worst:.1f}s while slow clients were connected"
     uncut = [i for i, c in enumerate(cut_at) if c is None]
     assert not uncut, (f"{len(uncut)} of {n_slow} slow connections still open after {SLOW_CLIENT_CUT_S}s "
                        f"(dripping: {[i for i in uncut if i % 2 == 0][:5]}, stalled: {[i for i in uncut if i % 2][:5]})")
@@ -346,8 +347,8 @@ def test_many_connections(server, client, stream):
     try:
         for _ in range(300):
             socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
-        assert served(client, stream) < 2
+        assert served(client, stream) < PROMPT_S
     finally:
         for s in socks:
             s.close()
-    assert served(client, stream) < 2
+    assert served(client, stream) < PROMPT_S
