@@ -215,6 +215,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     for (const auto& [name, rate] : rates_) {
       if (name.rfind("BM_JsonDecode", 0) != 0) continue;
+      auto ends = [&](const char* suf) {
+        size_t n = strlen(suf);
+        return name.size() >= n && name.compare(name.size() - n, n, suf) == 0;
+      };
+      if (ends("_stddev") || ends("_cv")) continue;
       std::string parse = "BM_JsonParseOnly" + name.substr(strlen("BM_JsonDecode"));
       auto p = rates_.find(parse);
       if (p == rates_.end()) continue;

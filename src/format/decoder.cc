@@ -25,8 +25,28 @@ std::string_view trim_ws(std::string_view s) {
 }
 
 // JSON field mapping: a tree of keys; leaves are columns.
+// A key to match against raw JSON: for keys up to 15 bytes, the key plus its closing
+// quote as two masked 8-byte words, so matching is two loads and compares.
+static_assert(simdjson::SIMDJSON_PADDING >= 16);
+struct KeyMatch {
+  std::string key;
+  uint64_t k[2] = {0, 0}, m[2] = {0, 0};
+  bool short_key = false;
+  explicit KeyMatch(std::string s) : key(std::move(s)) {
+    if (key.size() > 15) return;
+    short_key = true;
+    unsigned char b[16] = {}, mb[16] = {};
+    std::memcpy(b, key.data(), key.size());
+    b[key.size()] = '"';
+    std::memset(mb, 0xFF, key.size() + 1);
+    std::memcpy(k, b, 16);
+    std::memcpy(m, mb, 16);
+  }
+  bool operator==(const std::string& o) const { return key == o; }
+};
+
 struct JsonNode {
-  std::vector<std::string> keys;
+  std::vector<KeyMatch> keys;
   std::vector<int> column;  // column index for a leaf, -1 for an inner node
   std::vector<int> child;   // child node for an inner node, -1 for a leaf
   size_t guess = 0;         // objects usually repeat their key order: try the next key first
@@ -124,7 +144,7 @@ struct RecordDecoder::Impl {
           if (leaf || nodes[node].child[j] < 0)
             throw UserError("JSON path '" + path + "' of column " + schema[k].name + " overlaps another column's");
         } else {
-          nodes[node].keys.push_back(key);
+          nodes[node].keys.emplace_back(key);
           nodes[node].column.push_back(leaf ? static_cast<int>(k) : -1);
           int child = -1;
           if (!leaf) {
@@ -362,11 +382,21 @@ struct RecordDecoder::Impl {
   // JSON: one object per line.
   bool json_value(size_t c, size_t row, simdjson::ondemand::value v) {
     using simdjson::ondemand::json_type;
-    if (schema[c].type.id == TypeId::kVarchar) {  // fast path: a JSON string into text
-      std::string_view str;
-      if (v.get_string().get(str) == simdjson::SUCCESS) {
-        put_str(c, row, str);
-        return true;
+    // Fast path: a JSON string without escapes is its raw bytes. raw_json_token() does not
+    // consume the value and costs no scan: "text" plus any spaces up to the next token.
+    std::string_view tok = v.raw_json_token();
+    if (!tok.empty() && tok[0] == '"') {
+      size_t e = tok.size();
+      while (e > 1 && (tok[e - 1] == ' ' || tok[e - 1] == '\t' || tok[e - 1] == '\n' || tok[e - 1] == '\r')) e--;
+      if (e >= 2 && tok[e - 1] == '"') {
+        std::string_view inner = tok.substr(1, e - 2);
+        if (!std::memchr(inner.data(), '\\', inner.size())) {
+          if (schema[c].type.id == TypeId::kVarchar) {
+            put_str(c, row, inner);
+            return true;
+          }
+          return put_text(c, row, inner);
+        }
       }
     }
     json_type jt;
@@ -447,22 +477,19 @@ struct RecordDecoder::Impl {
 
   // Whether the raw key (as written, escapes not resolved) equals `k`: the bytes match
   // and a quote follows. Reads stay inside `pad` (the padded copy of the unit).
-  bool key_is(const char* raw, const std::string& k) const {
+  bool key_is(const char* raw, const KeyMatch& km) const {
+    if (km.short_key) {
+      // REQUIRES: 16 bytes readable at raw: the key lies inside the unit, and `pad` holds
+      // SIMDJSON_PADDING (>= 16) bytes after it.
+      uint64_t a0, a1;
+      std::memcpy(&a0, raw, 8);
+      std::memcpy(&a1, raw + 8, 8);
+      return ((a0 & km.m[0]) == km.k[0]) & ((a1 & km.m[1]) == km.k[1]);
+    }
+    const std::string& k = km.key;
     size_t n = k.size();
     size_t avail = static_cast<size_t>(pad.data() + pad.size() - raw);
-    if (avail <= n || raw[n] != '"') return false;
-    // keys are short: compare 8 bytes at a time inline rather than calling memcmp
-    const char* b = k.data();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t x, y;
-      std::memcpy(&x, raw + i, 8);
-      std::memcpy(&y, b + i, 8);
-      if (x != y) return false;
-    }
-    for (; i < n; i++)
-      if (raw[i] != b[i]) return false;
-    return true;
+    return avail > n && raw[n] == '"' && std::memcmp(raw, k.data(), n) == 0;
   }
 
   bool json_object(simdjson::ondemand::object obj, size_t node_i, size_t row) {
@@ -488,7 +515,7 @@ struct RecordDecoder::Impl {
         if (jt == simdjson::ondemand::json_type::null) continue;
         simdjson::ondemand::object sub;
         if (jt != simdjson::ondemand::json_type::object || f.value().get_object().get(sub)) {
-          reason = "key " + node.keys[j] + ": expected a JSON object";
+          reason = "key " + node.keys[j].key + ": expected a JSON object";
           return false;
         }
         if (!json_object(sub, static_cast<size_t>(node.child[j]), row)) return false;

@@ -388,6 +388,23 @@ TEST(Json, KeyOrderVaries) {
     for (int c = 0; c < 3; c++) EXPECT_EQ(d.rows[r][c], std::to_string(r * 3 + c + 1));
 }
 
+TEST(Json, ShortAndLongKeys) {
+  // keys of 1, 7, 8, 15 and 16+ bytes; prefixes of each other must not match
+  RecordDecoder dec({{"a", TypeId::kInteger},
+                     {"abcdefg", TypeId::kInteger},
+                     {"abcdefgh", TypeId::kInteger},
+                     {"abcdefghijklmno", TypeId::kInteger},
+                     {"abcdefghijklmnopqrstuvwxyz", TypeId::kInteger}},
+                    json_opts());
+  Decoded d = run(dec, one("{\"abcdefghijklmnopqrstuvwxyz\":5,\"abcdefghijklmno\":4,\"abcdefgh\":3,\"abcdefg\":2,\"a\":1,"
+                           "\"ab\":9,\"abcdefghijklmnop\":9,\"abcdefghijklmnopqrstuvwxy\":9}\n"
+                           "{\"a\":1}"));
+  ASSERT_TRUE(d.errors.empty()) << d.errors[0].reason;
+  ASSERT_EQ(d.rows.size(), 2u);
+  EXPECT_EQ(d.rows[0], (std::vector<std::string>{"1", "2", "3", "4", "5", d.rows[0][5]}));
+  EXPECT_EQ(d.rows[1][1], "NULL");
+}
+
 TEST(Json, TypeConversions) {
   RecordDecoder dec({{"i", TypeId::kSmallInt},
                      {"d", TypeId::kDouble},
