@@ -193,8 +193,12 @@ bool role_allows(const std::string& role, StatementKind kind) {
     case StatementKind::kEmpty:
       return true;
     case StatementKind::kInsert:
-    case StatementKind::kCopy:
       return role == "writer" || role == "admin";
+    case StatementKind::kCopy:
+      // The engine's COPY reads a file on the server (COPY FROM STDIN is not supported), so
+      // like PostgreSQL (pg_read_server_files) it is reserved to admins: a writer could
+      // otherwise load any file the server can read into a table and read it back.
+      return role == "admin";
     case StatementKind::kCreateTable:
     case StatementKind::kCreateView:
     case StatementKind::kDrop:
@@ -206,7 +210,7 @@ bool role_allows(const std::string& role, StatementKind kind) {
 const char* kind_verb(StatementKind k) {
   switch (k) {
     case StatementKind::kInsert: return "INSERT";
-    case StatementKind::kCopy: return "COPY";
+    case StatementKind::kCopy: return "COPY FROM a server file";
     case StatementKind::kCreateTable: return "CREATE TABLE";
     case StatementKind::kCreateView: return "CREATE VIEW";
     case StatementKind::kDrop: return "DROP";

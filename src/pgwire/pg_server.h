@@ -8,7 +8,8 @@
 //
 // Security: every connection authenticates with SCRAM-SHA-256 (no other method is offered);
 // TLS is offered when tls_cert_file/tls_key_file are set, and required when require_tls.
-// Roles: reader (SELECT/SHOW/EXPLAIN/SET), writer (+ INSERT/COPY), admin (everything).
+// Roles: reader (SELECT/SHOW/EXPLAIN/SET), writer (+ INSERT), admin (everything, including
+// COPY, which reads server-side files).
 // See docs/pgwire.md.
 #pragma once
 

@@ -401,6 +401,8 @@ TEST_F(PgWireTest, RolesAreEnforcedBeforeExecution) {
   auto writer = login("writer");
   EXPECT_TRUE(writer->query("INSERT INTO r VALUES (1)").ok());
   EXPECT_EQ(writer->query("CREATE TABLE r3 (x int)").code(), "42501");
+  // COPY reads a server-side file: admin only (a writer could load /etc/passwd otherwise).
+  EXPECT_EQ(writer->query("COPY r FROM '/etc/hostname'").code(), "42501");
   // Nothing the refused statements asked for happened.
   EXPECT_EQ(admin->query("SELECT * FROM r2").code(), "42P01");
   EXPECT_EQ(admin->query("SELECT * FROM r3").code(), "42P01");
