@@ -8,6 +8,7 @@ import datetime
 import decimal
 import os
 import sys
+import threading
 
 import psycopg2
 import psycopg2.errors
@@ -90,6 +91,29 @@ def main():
             assert rcur.fetchone()[0] == 3
             rconn.close()
             print("ok   reader refused INSERT/DROP/CREATE (42501), nothing changed")
+
+            # Concurrent sessions: one thread per connection on the server.
+            errors = []
+
+            def worker(n):
+                try:
+                    c = connect(s.port, "writer", "writerpw")
+                    c.autocommit = True
+                    k = c.cursor()
+                    for i in range(20):
+                        k.execute("SELECT count(*) FROM t WHERE id <= %s", (n % 3 + 1,))
+                        assert k.fetchone()[0] == n % 3 + 1
+                    c.close()
+                except Exception as e:  # noqa: BLE001
+                    errors.append(repr(e))
+
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            assert not errors, errors
+            print("ok   16 concurrent sessions x 20 queries")
 
             try:
                 connect(s.port, "admin", "bad")
