@@ -190,10 +190,12 @@ std::string sigv4_canonical_request(const HttpRequest& req, std::string_view sig
   for (auto name : split(signed_headers, ';')) {
     cr += name;
     cr += ':';
+    // HTTP/2 clients may sign the pseudo-header ':authority'; the server maps it to 'host'.
+    std::string_view lookup = name == ":authority" ? std::string_view("host") : name;
     // Multiple headers of one name: values joined by ','.
     bool first = true;
     for (const auto& [k, v] : req.headers) {
-      if (k != name) continue;
+      if (k != lookup) continue;
       if (!first) cr += ',';
       first = false;
       cr += canonical_header_value(v);
@@ -357,8 +359,9 @@ SigV4Result verify_sigv4(const HttpRequest& req, const SecretLookup& secret_for,
     if (i > 0 && !(names[i - 1] < names[i]))
       return fail(E::kBadSignature, "SignedHeaders must be sorted", r);
     bool present = false;
+    std::string_view lookup = names[i] == ":authority" ? std::string_view("host") : names[i];
     for (const auto& [k, v] : req.headers)
-      if (k == names[i]) present = true;
+      if (k == lookup) present = true;
     if (!present) {
       return fail(E::kBadSignature,
                   "The request signature we calculated does not match the signature you "

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "kinesis/kinesis.h"
@@ -38,6 +39,28 @@ net::HttpResponse json_error(int status, std::string_view type, std::string_view
   r.body = std::move(body);
   r.headers.emplace_back("content-type", content_type);
   return r;
+}
+
+// A random UUID (version 4) for x-amzn-RequestId.
+std::string new_request_id() {
+  thread_local uint64_t state = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(mono_nanos());
+  }();
+  auto next = [&] {
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 2685821657736338717ull;
+  };
+  uint64_t a = next(), b = next();
+  a = (a & ~0xF000ull) | 0x4000ull;                          // version 4
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
+  return buf;
 }
 
 // Which role a Kinesis operation needs.
@@ -227,22 +250,27 @@ class ServerImpl final : public Server {
 
   void handle_kinesis(net::HttpRequest& req, const std::string& target,
                       std::shared_ptr<net::ResponseSink> sink) {
+    // Every answer carries a request id, as AWS's do (SDKs log it; support asks for it).
+    auto respond = [sink, id = new_request_id()](net::HttpResponse r) {
+      r.headers.emplace_back("x-amzn-requestid", id);
+      sink->respond(std::move(r));
+    };
     std::string_view op;
     if (!kinesis::Service::parse_target(target, &op)) {
-      sink->respond(json_error(400, "UnknownOperationException", "unknown operation: " + target));
+      respond(json_error(400, "UnknownOperationException", "unknown operation: " + target));
       return;
     }
     const std::string* ct = req.header("content-type");
     kinesis::Encoding enc;
     std::string_view ctv = ct ? std::string_view(*ct) : std::string_view();
     if (!kinesis::parse_content_type(ctv, &enc)) {
-      sink->respond(json_error(400, "SerializationException",
+      respond(json_error(400, "SerializationException",
                                "unsupported content type '" + std::string(ctv) +
                                    "': use application/x-amz-json-1.1 or application/x-amz-cbor-1.1"));
       return;
     }
     if (req.method != "POST") {
-      sink->respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
+      respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
       return;
     }
     const char* resp_ct = kinesis::content_type(enc);
@@ -257,23 +285,28 @@ class ServerImpl final : public Server {
     switch (auth.error) {
       case E::kNone: break;
       case E::kMissing:
-        sink->respond(json_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
+        respond(json_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
         return;
       case E::kUnknownKey:
-        sink->respond(json_error(400, "UnrecognizedClientException",
+        respond(json_error(400, "UnrecognizedClientException",
                                  "The security token included in the request is invalid.", resp_ct));
         return;
       case E::kMalformed:
-        sink->respond(json_error(400, "IncompleteSignatureException", auth.message, resp_ct));
+        respond(json_error(400, "IncompleteSignatureException", auth.message, resp_ct));
         return;
       case E::kBadSignature:
       case E::kExpired:
-        sink->respond(json_error(400, "InvalidSignatureException", auth.message, resp_ct));
+        respond(json_error(400, "InvalidSignatureException", auth.message, resp_ct));
         return;
+    }
+    if (auth.service != "kinesis") {
+      respond(json_error(400, "InvalidSignatureException",
+                               "Credential should be scoped to correct service: 'kinesis'.", resp_ct));
+      return;
     }
     const User* user = users_->by_access_key(auth.access_key);
     if (!user || !role_allows(user->role, kinesis_need(op))) {
-      sink->respond(json_error(400, "AccessDeniedException",
+      respond(json_error(400, "AccessDeniedException",
                                "User " + (user ? user->name : auth.access_key) + " is not authorized to perform: kinesis:" +
                                    std::string(op),
                                resp_ct));
@@ -286,12 +319,12 @@ class ServerImpl final : public Server {
     kr.encoding = enc;
     kr.body = *body;
     kr.access_key = auth.access_key;
-    kinesis_->handle(kr, [sink, body](kinesis::Response resp) {
+    kinesis_->handle(kr, [respond, body](kinesis::Response resp) {
       net::HttpResponse r;
       r.status = resp.http_status;
       r.headers.emplace_back("content-type", kinesis::content_type(resp.encoding));
       r.body = std::move(resp.body);
-      sink->respond(std::move(r));
+      respond(std::move(r));
     });
   }
 

@@ -86,18 +86,28 @@ def test_list_streams_paging(client):
     # NextToken paging, one by one
     seen, token, pages = [], None, 0
     while True:
-        resp = client.list_streams(Limit=2, NextToken=token) if token else client.list_streams(Limit=2)
+        if token and token.startswith("start:"):  # older botocore: no NextToken in its model
+            resp = client.list_streams(Limit=2, ExclusiveStartStreamName=token[6:])
+        elif token:
+            resp = client.list_streams(Limit=2, NextToken=token)
+        else:
+            resp = client.list_streams(Limit=2)
         pages += 1
         assert len(resp["StreamNames"]) <= 2
-        assert len(resp["StreamSummaries"]) == len(resp["StreamNames"])
-        for s in resp["StreamSummaries"]:
+        # botocore drops fields its model lacks: Debian's botocore 1.29 predates
+        # StreamSummaries (test_raw_http checks the field on the wire).
+        summaries_known = "StreamSummaries" in client.meta.service_model.operation_model(
+            "ListStreams").output_shape.members
+        if summaries_known:
+            assert len(resp["StreamSummaries"]) == len(resp["StreamNames"])
+        for s in resp.get("StreamSummaries", []):
             assert s["StreamStatus"] in ("ACTIVE", "CREATING", "DELETING", "UPDATING")
             assert s["StreamARN"].endswith(":stream/" + s["StreamName"])
         seen += resp["StreamNames"]
         if not resp["HasMoreStreams"]:
             assert "NextToken" not in resp or not resp["NextToken"]
             break
-        token = resp["NextToken"]
+        token = resp["NextToken"] if "NextToken" in resp else "start:" + resp["StreamNames"][-1]
         assert pages < 100
     assert pages >= 3
     assert seen == sorted(seen), "ListStreams returns names in lexicographic order"

@@ -168,6 +168,13 @@ def test_json_response_shape(server, client):
     assert status == 200
     assert headers["content-type"].startswith(J)
     assert json.loads(resp)["StreamDescriptionSummary"]["StreamName"] == name
+    # ListStreams carries StreamSummaries (boto3's older model hides the field)
+    status, headers, resp = post(server, signed_headers_v4(server, "ListStreams", b"{}"), b"{}")
+    assert status == 200
+    doc = json.loads(resp)
+    summaries = {s["StreamName"]: s for s in doc["StreamSummaries"]}
+    assert set(summaries) == set(doc["StreamNames"]) and name in summaries
+    assert summaries[name]["StreamARN"].endswith(":stream/" + name)
     # an error: Kinesis's shape and status
     body = json.dumps({"StreamName": name + "-missing"}).encode()
     status, headers, resp = post(server, signed_headers_v4(server, "DescribeStreamSummary", body), body)

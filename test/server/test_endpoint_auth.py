@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -49,6 +50,14 @@ def server():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def create_active(client, name):
+    client.create_stream(StreamName=name, ShardCount=1)
+    deadline = time.monotonic() + 30
+    while client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, f"stream {name} did not become ACTIVE"
+        time.sleep(0.02)
+
+
 def kin(server, user, secret=None):
     ak, sk, _ = USERS[user]
     return server.client(access_key=ak, secret_key=secret or sk)
@@ -85,7 +94,7 @@ def error_code(fn):
 
 
 def test_kinesis_refuses_missing_wrong_and_unknown_credentials(server):
-    kin(server, "admin").create_stream(StreamName="auth1", ShardCount=1)
+    create_active(kin(server, "admin"), "auth1")
     unsigned = server.unsigned_client()
     assert error_code(lambda: unsigned.put_record(StreamName="auth1", PartitionKey="k", Data=b"x")) == \
         "MissingAuthenticationTokenException"
@@ -103,7 +112,7 @@ def test_kinesis_refuses_missing_wrong_and_unknown_credentials(server):
 
 def test_kinesis_roles(server):
     admin, writer, reader = kin(server, "admin"), kin(server, "writer"), kin(server, "reader")
-    admin.create_stream(StreamName="auth2", ShardCount=1)
+    create_active(admin, "auth2")
     assert error_code(lambda: reader.create_stream(StreamName="auth-r", ShardCount=1)) == "AccessDeniedException"
     assert error_code(lambda: writer.create_stream(StreamName="auth-w", ShardCount=1)) == "AccessDeniedException"
     assert error_code(lambda: reader.put_record(StreamName="auth2", PartitionKey="k", Data=b"r")) == \
