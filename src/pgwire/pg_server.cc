@@ -496,6 +496,13 @@ class Connection {
     so.user = settings_.user;
     session_ = server_->engine()->session(so);
     server_->register_session(id_, pid_, key_, session_->cancel_token());
+    for (const auto& [name, value] : engine_settings_) {
+      try {
+        (void)session_->execute("SET " + name + " = " + quote_literal(value));
+      } catch (const Error& e) {
+        throw FatalError{fields_of(exec::sqlstate_of(e), e.what(), "FATAL")};
+      }
+    }
     write_auth(w_, 0);
     for (const char* name : {"server_version", "server_encoding", "client_encoding", "datestyle",
                              "timezone", "integer_datetimes", "standard_conforming_strings",
@@ -529,9 +536,22 @@ class Connection {
     }
   }
 
+  static std::string quote_literal(const std::string& v) {
+    std::string q = "'";
+    for (char c : v) {
+      if (c == '\'') q.push_back('\'');
+      q.push_back(c);
+    }
+    return q + "'";
+  }
+
   void apply_setting(const std::string& name, const std::string& value) {
+    if (name == "statement_timeout" || name == "memory_limit") {  // the engine's, once the session exists
+      engine_settings_.emplace_back(name, value);
+      return;
+    }
     if (!settings_.values.count(name)) return;  // unknown startup settings are ignored
-    std::string q = "SET " + name + " = '" + value + "'";
+    std::string q = "SET " + name + " = " + quote_literal(value);
     try {
       CatalogAccess none;
       (void)answer_locally(q, settings_, none);
@@ -1142,6 +1162,7 @@ class Connection {
   std::map<std::string, Portal> portals_;
   std::string query_for_positions_;
   std::string error_text_;  // text positions refer to, when not the whole query
+  std::vector<std::pair<std::string, std::string>> engine_settings_;  // from the startup packet
   size_t offset_for_error_ = 0;
 };
 

@@ -15,8 +15,10 @@ from pgtest_util import TestServer, make_cert, tempdir  # noqa: E402
 FAILURES = []
 
 
-def psql(port, user, password, command, sslmode="disable", expect_ok=True):
+def psql(port, user, password, command, sslmode="disable", expect_ok=True, options=None):
     env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="20")
+    if options:
+        env["PGOPTIONS"] = options
     env.pop("PGSERVICE", None)
     conn = "host=127.0.0.1 port=%d user=%s dbname=streamlake sslmode=%s" % (port, user, sslmode)
     p = subprocess.run(["psql", conn, "-X", "-v", "ON_ERROR_STOP=1", "-c", command],
@@ -70,6 +72,10 @@ def main():
             p = psql(port, "reader", "readerpw",
                      "PREPARE cheap (int) AS SELECT product FROM sales WHERE price < $1; EXECUTE cheap(20);")
             check("ink" in p.stdout and "pen" not in p.stdout, "PREPARE/EXECUTE: " + p.stdout.strip())
+
+            p = psql(port, "reader", "readerpw", "SHOW statement_timeout; SHOW extra_float_digits",
+                     options="-c statement_timeout=4321 -c extra_float_digits=2")
+            check("4321" in p.stdout and " 2\n" in p.stdout, "PGOPTIONS -c settings: " + p.stdout.strip())
 
             p = psql(port, "admin", "wrong", "SELECT 1", expect_ok=False)
             check("password authentication failed" in p.stderr, "wrong password refused: " + p.stderr.strip())

@@ -431,6 +431,15 @@ TEST_F(PgWireTest, ServerFunctionsSettingsAndCatalog) {
   EXPECT_EQ(r.types, (std::vector<char>{'S', 'C', 'Z'}));
   r = c->query("SHOW TRANSACTION ISOLATION LEVEL");
   EXPECT_EQ(*r.rows[0][0], "read committed");
+  EXPECT_EQ(c->query("SET TimeZone = 'America/New_York'").code(), "22023");  // sessions run in UTC
+  EXPECT_EQ(c->query("SET client_encoding = 'LATIN1'").code(), "0A000");
+  r = c->query("SET TIME ZONE 'UTC'; SET datestyle TO 'ISO'");
+  ASSERT_TRUE(r.ok()) << r.error['M'];
+  r = c->query("SET statement_timeout = 1234");  // the engine's setting
+  ASSERT_TRUE(r.ok()) << r.error['M'];
+  r = c->query("SHOW statement_timeout");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_NE(r.rows[0][0]->find("1234"), std::string::npos);
   // psql's \dt
   r = c->query(R"(SELECT n.nspname as "Schema",
   c.relname as "Name",
