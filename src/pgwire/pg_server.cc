@@ -719,16 +719,16 @@ class Connection {
   void apply_txn(LocalResult& r) {
     switch (r.txn) {
       case LocalResult::kBegin:
-        if (txn_ != 'I') write_notice(w_, "there is already a transaction in progress");
+        if (txn_ != 'I') write_notice(w_, "there is already a transaction in progress", "WARNING", "25001");
         else txn_ = 'T';
         break;
       case LocalResult::kCommit:
         if (txn_ == 'E') r.tag = "ROLLBACK";
-        if (txn_ == 'I') write_notice(w_, "there is no transaction in progress");
+        if (txn_ == 'I') write_notice(w_, "there is no transaction in progress", "WARNING", "25P01");
         txn_ = 'I';
         break;
       case LocalResult::kRollback:
-        if (txn_ == 'I') write_notice(w_, "there is no transaction in progress");
+        if (txn_ == 'I') write_notice(w_, "there is no transaction in progress", "WARNING", "25P01");
         txn_ = 'I';
         break;
       case LocalResult::kNoTxn:

@@ -324,10 +324,11 @@ static void error_like(MessageWriter& w, char type, const ErrorFields& e) {
 }
 
 void write_error(MessageWriter& w, const ErrorFields& e) { error_like(w, 'E', e); }
-void write_notice(MessageWriter& w, const std::string& message) {
+void write_notice(MessageWriter& w, const std::string& message, const char* severity,
+                  const char* sqlstate) {
   ErrorFields e;
-  e.severity = "NOTICE";
-  e.sqlstate = "00000";
+  e.severity = severity;
+  e.sqlstate = sqlstate;
   e.message = message;
   error_like(w, 'N', e);
 }

@@ -155,7 +155,9 @@ struct ErrorFields {
   std::string detail, hint;
 };
 void write_error(MessageWriter& w, const ErrorFields& e);
-void write_notice(MessageWriter& w, const std::string& message);
+// NoticeResponse ('N'): severity NOTICE or WARNING, with its SQLSTATE.
+void write_notice(MessageWriter& w, const std::string& message, const char* severity = "NOTICE",
+                  const char* sqlstate = "00000");
 void write_auth(MessageWriter& w, int32_t code, std::string_view data = {});
 void write_parameter_status(MessageWriter& w, std::string_view name, std::string_view value);
 void write_backend_key(MessageWriter& w, int32_t pid, int32_t key);
