@@ -1,0 +1,325 @@
+// Checkpoint codec (little-endian, host layout of fixed-size values), atomic file
+// writes, and RowStore (the rows of views and errors tables).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "exec/keys.h"
+#include "stream/internal.h"
+#include "util/error.h"
+
+namespace sl::stream {
+
+namespace {
+[[noreturn]] void corrupt(const std::string& what) { throw Error(Errc::kCorruption, "checkpoint: " + what); }
+}  // namespace
+
+void Writer::types(const std::vector<LogicalType>& t) {
+  u32(static_cast<uint32_t>(t.size()));
+  for (auto& x : t) {
+    u8(static_cast<uint8_t>(x.id));
+    u8(x.precision);
+    u8(x.scale);
+  }
+}
+
+void Writer::chunk(const DataChunk& c) {
+  size_t n = c.size();
+  u64(n);
+  u8(c.has_signs() ? 1 : 0);
+  if (c.has_signs()) raw(c.signs(), n);
+  for (size_t col = 0; col < c.column_count(); col++) {
+    const exec::Vector& v = c.column(col);
+    u8(v.all_valid() ? 1 : 0);
+    if (!v.all_valid())
+      for (size_t i = 0; i < n; i++) u8(v.is_valid(i) ? 1 : 0);
+    exec::dispatch_phys(v.type().id, [&](auto t) {
+      using T = decltype(t);
+      const T* d = v.data<T>();
+      if constexpr (std::is_same_v<T, exec::StringRef>) {
+        for (size_t i = 0; i < n; i++) {
+          if (v.is_null(i)) { u32(0); continue; }
+          u32(d[i].len);
+          raw(d[i].ptr, d[i].len);
+        }
+      } else {
+        raw(d, n * sizeof(T));
+      }
+    });
+  }
+}
+
+uint8_t Reader::u8() { auto s = raw(1); return static_cast<uint8_t>(s[0]); }
+uint32_t Reader::u32() { uint32_t v; std::memcpy(&v, raw(4).data(), 4); return v; }
+uint64_t Reader::u64() { uint64_t v; std::memcpy(&v, raw(8).data(), 8); return v; }
+int64_t Reader::i64() { int64_t v; std::memcpy(&v, raw(8).data(), 8); return v; }
+std::string Reader::str() {
+  uint64_t n = u64();
+  auto s = raw(n);
+  return std::string(s);
+}
+std::string_view Reader::raw(size_t n) {
+  if (n > in_.size()) corrupt("truncated");
+  auto s = in_.substr(0, n);
+  in_.remove_prefix(n);
+  return s;
+}
+
+std::vector<LogicalType> Reader::types() {
+  uint32_t n = u32();
+  if (n > 100000) corrupt("bad column count");
+  std::vector<LogicalType> t;
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t id = u8(), p = u8(), s = u8();
+    if (id > static_cast<uint8_t>(exec::TypeId::kInterval)) corrupt("bad type");
+    t.emplace_back(static_cast<exec::TypeId>(id), p, s);
+  }
+  return t;
+}
+
+DataChunk Reader::chunk(const std::vector<LogicalType>& types) {
+  uint64_t n = u64();
+  if (n > (uint64_t{1} << 32)) corrupt("bad row count");
+  DataChunk c(types, std::max<size_t>(n, 1));
+  c.set_size(n);
+  if (u8()) {
+    auto s = raw(n);
+    for (size_t i = 0; i < n; i++) c.set_sign(i, static_cast<int8_t>(s[i]));
+  }
+  for (size_t col = 0; col < types.size(); col++) {
+    exec::Vector& v = c.column(col);
+    if (!u8())
+      for (size_t i = 0; i < n; i++)
+        if (!u8()) v.set_null(i);
+    exec::dispatch_phys(types[col].id, [&](auto t) {
+      using T = decltype(t);
+      T* d = v.data<T>();
+      if constexpr (std::is_same_v<T, exec::StringRef>) {
+        for (size_t i = 0; i < n; i++) {
+          uint32_t len = u32();
+          d[i] = v.add_string(raw(len));
+        }
+      } else {
+        auto b = raw(n * sizeof(T));
+        if (n) std::memcpy(static_cast<void*>(d), b.data(), n * sizeof(T));
+      }
+    });
+  }
+  return c;
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(Errc::kIoError, "open " + tmp + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      throw Error(Errc::kIoError, "write " + tmp + ": " + std::strerror(e));
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw Error(Errc::kIoError, "fsync " + tmp + ": " + std::strerror(e));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    throw Error(Errc::kIoError, "rename " + tmp + ": " + std::strerror(errno));
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int rc = ::fsync(dfd);
+    ::close(dfd);
+    if (rc != 0) throw Error(Errc::kIoError, "fsync " + dir + ": " + std::strerror(errno));
+  }
+}
+
+// ---- RowStore ------------------------------------------------------------------------------
+
+namespace {
+std::string row_key(const DataChunk& c, size_t i) {
+  // One-row key: encode_keys over a gathered single row.
+  std::vector<exec::Vector> one;
+  std::vector<const exec::Vector*> cols;
+  one.reserve(c.column_count());
+  for (size_t k = 0; k < c.column_count(); k++) {
+    one.emplace_back(c.column(k).type(), 1);
+    one.back().share_heaps(c.column(k));
+    one.back().copy_value(c.column(k), i, 0);
+    if (c.column(k).is_null(i)) one.back().set_null(0);
+    cols.push_back(&one.back());
+  }
+  std::vector<std::string> keys;
+  exec::encode_keys(cols, 1, {}, keys);
+  return std::move(keys[0]);
+}
+
+void keys_of(const DataChunk& c, std::vector<std::string>& keys) {
+  std::vector<const exec::Vector*> cols;
+  for (size_t k = 0; k < c.column_count(); k++) cols.push_back(&c.column(k));
+  exec::encode_keys(cols, c.size(), {}, keys);
+}
+}  // namespace
+
+void RowStore::append_locked(const DataChunk& c, size_t i) {
+  if (chunks_.empty() || chunks_.back()->size() == chunks_.back()->capacity()) {
+    chunks_.push_back(std::make_shared<DataChunk>(types_));
+    dead_.emplace_back();
+  }
+  auto& last = *chunks_.back();
+  uint64_t id = (uint64_t{chunks_.size() - 1} << 32) | last.size();
+  last.append(c, i, 1);
+  last.clear_signs();
+  live_++;
+  if (indexed_) index_[row_key(c, i)].push_back(id);
+}
+
+void RowStore::build_index_locked() {
+  index_.clear();
+  std::vector<std::string> keys;
+  for (size_t ci = 0; ci < chunks_.size(); ci++) {
+    keys_of(*chunks_[ci], keys);
+    for (size_t r = 0; r < chunks_[ci]->size(); r++)
+      if (dead_[ci].empty() || !dead_[ci][r]) index_[keys[r]].push_back((uint64_t{ci} << 32) | r);
+  }
+  indexed_ = true;
+}
+
+void RowStore::apply(const DataChunk& c) {
+  std::lock_guard lk(mu_);
+  cache_valid_ = false;
+  size_t n = c.size();
+  if (!c.has_signs() && !indexed_) {
+    size_t from = 0;
+    while (from < n) {
+      if (chunks_.empty() || chunks_.back()->size() == chunks_.back()->capacity()) {
+        chunks_.push_back(std::make_shared<DataChunk>(types_));
+        dead_.emplace_back();
+      }
+      auto& last = *chunks_.back();
+      size_t k = std::min(n - from, last.capacity() - last.size());
+      last.append(c, from, k);
+      from += k;
+      live_ += static_cast<int64_t>(k);
+    }
+    return;
+  }
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < n; i++) {
+    if (c.sign(i) > 0) {
+      append_locked(c, i);
+      continue;
+    }
+    if (!indexed_) build_index_locked();
+    if (keys.empty()) keys_of(c, keys);
+    auto it = index_.find(keys[i]);
+    if (it == index_.end() || it->second.empty()) continue;
+    uint64_t id = it->second.back();
+    it->second.pop_back();
+    if (it->second.empty()) index_.erase(it);
+    size_t ci = id >> 32, r = id & 0xffffffffu;
+    if (dead_[ci].empty()) dead_[ci].assign(chunks_[ci]->capacity(), 0);
+    dead_[ci][r] = 1;
+    live_--;
+    dead_count_++;
+  }
+  if (dead_count_ > 4096 && dead_count_ > live_) compact_locked();
+}
+
+void RowStore::compact_locked() {
+  std::vector<std::shared_ptr<DataChunk>> old;
+  old.swap(chunks_);
+  auto old_dead = std::move(dead_);
+  dead_.clear();
+  live_ = 0;
+  dead_count_ = 0;
+  bool was_indexed = indexed_;
+  indexed_ = false;
+  index_.clear();
+  for (size_t ci = 0; ci < old.size(); ci++)
+    for (size_t r = 0; r < old[ci]->size(); r++)
+      if (old_dead[ci].empty() || !old_dead[ci][r]) append_locked(*old[ci], r);
+  if (was_indexed) build_index_locked();
+}
+
+std::vector<std::shared_ptr<const DataChunk>> RowStore::snapshot() const {
+  std::lock_guard lk(mu_);
+  if (cache_valid_) return cache_;
+  cache_.clear();
+  for (size_t ci = 0; ci < chunks_.size(); ci++) {
+    const auto& ch = chunks_[ci];
+    bool full = ch->size() == ch->capacity();
+    if (full && dead_[ci].empty()) {
+      cache_.push_back(ch);
+      continue;
+    }
+    auto copy = std::make_shared<DataChunk>(types_);
+    size_t r = 0, n = ch->size();
+    while (r < n) {
+      if (!dead_[ci].empty() && dead_[ci][r]) { r++; continue; }
+      size_t e = r;
+      while (e < n && (dead_[ci].empty() || !dead_[ci][e])) e++;
+      copy->append(*ch, r, e - r);
+      r = e;
+    }
+    if (copy->size()) cache_.push_back(std::move(copy));
+  }
+  cache_valid_ = true;
+  return cache_;
+}
+
+int64_t RowStore::row_count() const {
+  std::lock_guard lk(mu_);
+  return live_;
+}
+
+void RowStore::clear() {
+  std::lock_guard lk(mu_);
+  chunks_.clear();
+  dead_.clear();
+  index_.clear();
+  indexed_ = false;
+  live_ = dead_count_ = 0;
+  cache_valid_ = false;
+}
+
+size_t RowStore::memory_bytes() const {
+  std::lock_guard lk(mu_);
+  size_t b = 0;
+  for (auto& c : chunks_) b += c->memory_bytes();
+  for (auto& [k, v] : index_) b += k.size() + v.size() * 8 + 48;
+  return b;
+}
+
+void RowStore::save(Writer& w) const {
+  auto snap = snapshot();
+  w.types(types_);
+  w.u64(snap.size());
+  for (auto& c : snap) w.chunk(*c);
+}
+
+void RowStore::load(Reader& r) {
+  auto t = r.types();
+  if (t != types_) corrupt("row types differ from the definition");
+  uint64_t n = r.u64();
+  clear();
+  for (uint64_t i = 0; i < n; i++) {
+    DataChunk c = r.chunk(types_);
+    for (size_t from = 0; from < c.size(); from += exec::kVectorSize) {
+      size_t k = std::min(exec::kVectorSize, c.size() - from);
+      DataChunk part(types_);
+      part.append(c, from, k);
+      apply(part);
+    }
+  }
+}
+
+}  // namespace sl::stream

@@ -1,0 +1,422 @@
+// The streaming runtime: definitions (catalog), the pipeline thread, checkpoints.
+#include "stream/runtime.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "exec/error.h"
+#include "log/log.h"
+#include "sql/engine.h"
+#include "stream/agg.h"
+#include "stream/internal.h"
+#include "util/error.h"
+#include "util/hash.h"
+
+namespace sl::stream {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr char kMagic[8] = {'S', 'L', 'S', 'T', 'C', 'K', 'P', 'T'};
+constexpr uint32_t kCheckpointVersion = 1;
+
+// Shared with the log's durable listener, which may outlive the Runtime.
+struct Wake {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool pending = false;
+  void notify() {
+    {
+      std::lock_guard lk(mu);
+      pending = true;
+    }
+    cv.notify_one();
+  }
+};
+}  // namespace
+
+struct Runtime::Impl {
+  sql::Engine* engine;
+  kinesis::Service* kinesis;
+  log::LogStore* log;
+  std::string dir;
+  Clock* clock;
+  RuntimeOptions opts;
+
+  std::unique_ptr<catalog::Catalog> plan_cat;
+  mutable std::mutex mu;
+  std::map<std::string, std::unique_ptr<Source>> sources;
+  std::map<std::string, std::unique_ptr<View>> views;
+  uint64_t epoch = 0;
+  bool opened = false;
+
+  std::shared_ptr<Wake> wake = std::make_shared<Wake>();
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+
+  catalog::Catalog& cat() { return engine->catalog(); }
+  std::string checkpoint_path() const { return dir + "/checkpoint"; }
+
+  bool is_stream(const std::string& n) const { return sources.count(n) > 0; }
+
+  void register_plan_relation(const std::string& name, std::vector<catalog::ColumnDef> cols) {
+    plan_cat->drop(name, catalog::TableKind::kStream, true);
+    struct Empty final : catalog::TableProvider {
+      std::vector<std::shared_ptr<const DataChunk>> snapshot() const override { return {}; }
+      int64_t row_count() const override { return 0; }
+    };
+    plan_cat->create_provided(name, catalog::TableKind::kStream, std::move(cols), "", {}, std::make_shared<Empty>());
+  }
+
+  // Mirrors regular tables and plain views into the planning catalog (lookup joins).
+  void sync_tables() {
+    for (auto& e : cat().list()) {
+      if (e->kind != catalog::TableKind::kTable && e->kind != catalog::TableKind::kView) continue;
+      if (sources.count(e->name)) continue;
+      auto old = plan_cat->find(e->name);
+      if (old) plan_cat->drop(e->name, old->kind, true);
+      if (e->kind == catalog::TableKind::kTable) {
+        if (e->provider) plan_cat->create_provided(e->name, catalog::TableKind::kTable, e->columns, "", {}, e->provider);
+      } else {
+        plan_cat->create_view(e->name, e->columns, e->sql, true);
+      }
+    }
+  }
+
+  std::unique_ptr<Source> make_source(const std::string& name, const std::vector<catalog::ColumnDef>& cols,
+                                      const std::map<std::string, std::string>& options) {
+    SourceOptions so = parse_source_options(options, cols, opts.idle_timeout_ms);
+    auto s = std::make_unique<Source>(name, cols, so, kinesis, log, clock);
+    register_plan_relation(name, cols);
+    return s;
+  }
+
+  std::unique_ptr<View> make_view(const std::string& name, const std::string& select_sql,
+                                  const std::map<std::string, std::string>& options) {
+    RewrittenQuery q = rewrite_view_query(select_sql, name, [this](const std::string& n) { return is_stream(n); });
+    Source& src = *sources.at(q.source);
+    if (q.window.kind != WindowKind::kNone) {
+      const auto& cols = src.columns();
+      auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == q.window.column; });
+      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.source + "\"");
+      if (it->type.id != exec::TypeId::kTimestamp && it->type.id != exec::TypeId::kTimestampTz)
+        throw UserError("window column \"" + q.window.column + "\" must be a timestamp");
+      q.window.column_index = static_cast<size_t>(it - cols.begin());
+      q.window.time_type = it->type;
+      auto wcols = cols;
+      wcols.push_back({"window_start", it->type});
+      wcols.push_back({"window_end", it->type});
+      register_plan_relation(q.relation, wcols);
+    }
+    sync_tables();
+    auto v = std::make_unique<View>(name, select_sql, options);
+    v->compile(*plan_cat, q, src);
+    return v;
+  }
+
+  void checkpoint_locked() {
+    Writer w;
+    w.raw(kMagic, 8);
+    w.u32(kCheckpointVersion);
+    w.u64(epoch);
+    w.u64(sources.size());
+    for (auto& [n, s] : sources) {
+      Writer sub;
+      s->save(sub);
+      w.str(n);
+      w.str(sub.buf());
+    }
+    w.u64(views.size());
+    for (auto& [n, v] : views) {
+      Writer sub;
+      v->save(sub);
+      w.str(n);
+      w.str(sub.buf());
+    }
+    uint32_t crc = crc32c(w.buf());
+    w.u32(crc);
+    write_file_atomic(checkpoint_path(), w.buf());
+  }
+
+  // Returns the views that had state in the checkpoint.
+  std::set<std::string> load_checkpoint() {
+    std::set<std::string> loaded;
+    std::ifstream f(checkpoint_path(), std::ios::binary);
+    if (!f) return loaded;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string bytes = ss.str();
+    if (bytes.size() < 8 + 4 + 4 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+      throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": bad magic");
+    uint32_t crc;
+    std::memcpy(&crc, bytes.data() + bytes.size() - 4, 4);
+    if (crc32c(bytes.data(), bytes.size() - 4) != crc)
+      throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": checksum mismatch");
+    Reader r(std::string_view(bytes).substr(8, bytes.size() - 12));
+    uint32_t version = r.u32();
+    if (version != kCheckpointVersion)
+      throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": unsupported version " + std::to_string(version));
+    epoch = r.u64();
+    uint64_t ns = r.u64();
+    for (uint64_t i = 0; i < ns; i++) {
+      std::string n = r.str(), blob = r.str();
+      auto it = sources.find(n);
+      if (it == sources.end()) continue;  // dropped since
+      Reader sub(blob);
+      it->second->load(sub);
+    }
+    uint64_t nv = r.u64();
+    for (uint64_t i = 0; i < nv; i++) {
+      std::string n = r.str(), blob = r.str();
+      auto it = views.find(n);
+      if (it == views.end()) continue;
+      Reader sub(blob);
+      it->second->load(sub);
+      loaded.insert(n);
+    }
+    return loaded;
+  }
+
+  size_t run_once_locked() {
+    size_t total = 0;
+    for (auto& [name, src] : sources) {
+      src->refresh();
+      std::vector<DataChunk> chunks;
+      total += src->poll(opts.max_records_per_shard, chunks);
+      int64_t wm = src->advance_watermark();
+      for (auto& [vn, v] : views) {
+        if (v->source() != name || !v->failed.empty()) continue;
+        try {
+          for (auto& c : chunks) v->on_input(c);
+          v->on_watermark(wm);
+        } catch (const std::exception& e) {
+          v->failed = e.what();
+        }
+      }
+    }
+    if (total) epoch++;
+    return total;
+  }
+
+  bool any_more() const {
+    for (auto& [n, s] : sources)
+      if (s->has_more()) return true;
+    return false;
+  }
+
+  void loop() {
+    int64_t last_ckpt = mono_nanos();
+    while (!stopping.load()) {
+      try {
+        std::lock_guard lk(mu);
+        size_t rounds = 0;
+        do {
+          run_once_locked();
+        } while (any_more() && ++rounds < 1000 && !stopping.load());
+        int64_t now = mono_nanos();
+        if (opts.checkpoint_interval_ms > 0 && now - last_ckpt >= opts.checkpoint_interval_ms * 1000000) {
+          checkpoint_locked();
+          last_ckpt = now;
+        }
+      } catch (const std::exception&) {
+        // I/O errors writing a checkpoint: retried at the next interval.
+      }
+      std::unique_lock lk(wake->mu);
+      int64_t wait_ms = opts.checkpoint_interval_ms > 0 ? std::min<int64_t>(opts.checkpoint_interval_ms, 250) : 250;
+      wake->cv.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return wake->pending || stopping.load(); });
+      wake->pending = false;
+    }
+  }
+};
+
+Runtime::Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* log, std::string data_dir,
+                 Clock* clock, RuntimeOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->engine = engine;
+  impl_->kinesis = kinesis;
+  impl_->log = log;
+  impl_->dir = data_dir + "/stream";
+  impl_->clock = clock;
+  impl_->opts = options;
+}
+
+Runtime::~Runtime() {
+  try {
+    stop(impl_->started);
+  } catch (...) {
+  }
+}
+
+void Runtime::open() {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  fs::create_directories(I.dir);
+  fs::remove_all(I.dir + "/plan");
+  I.plan_cat = catalog::Catalog::open(I.dir + "/plan");
+  auto entries = I.cat().list();
+  for (auto& e : entries) {
+    if (e->kind != catalog::TableKind::kStream || !e->options.count("connector")) continue;
+    auto s = I.make_source(e->name, e->columns, e->options);
+    I.cat().attach_provider(e->name, s->retained());
+    if (I.cat().find(e->name + "_errors")) I.cat().attach_provider(e->name + "_errors", s->errors());
+    s->refresh();
+    I.sources[e->name] = std::move(s);
+  }
+  for (auto& e : entries) {
+    if (e->kind != catalog::TableKind::kMaterializedView) continue;
+    std::map<std::string, std::string> opts = e->options;
+    auto v = I.make_view(e->name, e->sql, opts);
+    I.cat().attach_provider(e->name, v->contents());
+    I.views[e->name] = std::move(v);
+  }
+  auto loaded = I.load_checkpoint();
+  for (auto& [n, v] : I.views)
+    if (!loaded.count(n)) v->start_fresh();
+  I.opened = true;
+}
+
+void Runtime::start() {
+  auto& I = *impl_;
+  if (I.started) return;
+  if (!I.opened) open();
+  std::weak_ptr<Wake> w = I.wake;
+  I.log->set_durable_listener([w] {
+    if (auto s = w.lock()) s->notify();
+  });
+  I.stopping = false;
+  I.thread = std::thread([&I] { I.loop(); });
+  I.started = true;
+}
+
+void Runtime::stop(bool final_checkpoint) {
+  auto& I = *impl_;
+  if (I.started) {
+    I.stopping = true;
+    I.wake->notify();
+    if (I.thread.joinable()) I.thread.join();
+    I.started = false;
+  }
+  if (final_checkpoint && I.opened) checkpoint();
+}
+
+size_t Runtime::run_once() {
+  std::lock_guard lk(impl_->mu);
+  return impl_->run_once_locked();
+}
+
+size_t Runtime::run_until_idle() {
+  std::lock_guard lk(impl_->mu);
+  size_t total = 0;
+  for (int i = 0; i < 100000; i++) {
+    total += impl_->run_once_locked();
+    if (!impl_->any_more()) break;
+  }
+  return total;
+}
+
+void Runtime::checkpoint() {
+  std::lock_guard lk(impl_->mu);
+  impl_->checkpoint_locked();
+}
+
+uint64_t Runtime::epoch() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->epoch;
+}
+
+void Runtime::create_stream_table(const std::string& name, const std::vector<catalog::ColumnDef>& columns,
+                                  const std::map<std::string, std::string>& options, bool if_not_exists) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  if (I.cat().find(name)) {
+    if (if_not_exists) return;
+    throw exec::SqlError(exec::sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists", -1, Errc::kAlreadyExists);
+  }
+  std::string ename = name + "_errors";
+  if (I.cat().find(ename))
+    throw exec::SqlError(exec::sqlstate::kDuplicateTable, "relation \"" + ename + "\" (the errors table) already exists", -1,
+                         Errc::kAlreadyExists);
+  auto s = I.make_source(name, columns, options);
+  if (s->options().start_latest) s->position_at_latest();
+  else s->refresh();
+  std::vector<LogicalType> et;
+  I.cat().create_provided(name, catalog::TableKind::kStream, columns, "", options, s->retained());
+  try {
+    I.cat().create_provided(ename, catalog::TableKind::kStream, error_table_columns(), "", {{"errors_of", name}}, s->errors());
+  } catch (...) {
+    I.cat().drop(name, catalog::TableKind::kStream, true);
+    throw;
+  }
+  I.sources[name] = std::move(s);
+  I.checkpoint_locked();  // 'latest' positions survive a restart
+}
+
+void Runtime::create_view(const std::string& name, const std::string& select_sql,
+                          const std::map<std::string, std::string>& options, bool if_not_exists) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  if (I.cat().find(name)) {
+    if (if_not_exists) return;
+    throw exec::SqlError(exec::sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists", -1, Errc::kAlreadyExists);
+  }
+  auto v = I.make_view(name, select_sql, options);
+  v->start_fresh();
+  I.cat().create_provided(name, catalog::TableKind::kMaterializedView, v->columns(), select_sql, options, v->contents());
+  I.views[name] = std::move(v);
+  I.checkpoint_locked();
+}
+
+bool Runtime::drop(const std::string& name, bool if_exists) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  if (I.views.count(name)) {
+    I.cat().drop(name, catalog::TableKind::kMaterializedView, true);
+    I.plan_cat->drop("__window_" + name, catalog::TableKind::kStream, true);
+    I.views.erase(name);
+    I.checkpoint_locked();
+    return true;
+  }
+  if (I.sources.count(name)) {
+    for (auto& [vn, v] : I.views)
+      if (v->source() == name)
+        throw exec::SqlError("2BP01", "cannot drop table " + name + " because materialized view " + vn + " depends on it");
+    I.cat().drop(name + "_errors", catalog::TableKind::kStream, true);
+    I.cat().drop(name, catalog::TableKind::kStream, true);
+    I.plan_cat->drop(name, catalog::TableKind::kStream, true);
+    I.sources.erase(name);
+    I.checkpoint_locked();
+    return true;
+  }
+  if (if_exists) return false;
+  throw exec::SqlError(exec::sqlstate::kUndefinedTable, "relation \"" + name + "\" does not exist", -1, Errc::kNotFound);
+}
+
+std::vector<StreamStatus> Runtime::streams() const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<StreamStatus> out;
+  for (auto& [n, s] : impl_->sources) {
+    StreamStatus st;
+    s->fill_status(st);
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+std::vector<ViewStatus> Runtime::views() const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<ViewStatus> out;
+  for (auto& [n, v] : impl_->views) {
+    ViewStatus st;
+    v->fill_status(st);
+    if (!v->failed.empty()) st.status = "failed: " + v->failed;
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace sl::stream

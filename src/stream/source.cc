@@ -1,0 +1,461 @@
+// Kinesis stream tables over the local log: shard readers that follow lineage, decoding,
+// lateness, watermarks, the errors table and the retained-records provider.
+#include <algorithm>
+#include <cstdio>
+
+#include "exec/value.h"
+#include "kinesis/kinesis.h"
+#include "log/log.h"
+#include "stream/internal.h"
+#include "util/error.h"
+
+namespace sl::stream {
+
+namespace {
+
+std::string shard_name(uint32_t ordinal) {
+  char b[32];
+  std::snprintf(b, sizeof b, "shardId-%012u", ordinal);
+  return b;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<format::ColumnSpec> specs_of(const std::vector<catalog::ColumnDef>& cols) {
+  std::vector<format::ColumnSpec> specs;
+  for (auto& c : cols) specs.push_back({c.name, c.type, {}, -1});
+  return specs;
+}
+
+format::DecoderOptions decoder_options(const SourceOptions& o) {
+  format::DecoderOptions d;
+  d.format = o.format;
+  d.delimiter = o.delimiter;
+  d.event_time_column = o.event_time;
+  d.with_partition = true;
+  d.with_offset = true;
+  d.skip_header = o.skip_header;
+  return d;
+}
+
+// Event time of row i in microseconds (dates are days).
+int64_t event_us(const exec::Vector& v, size_t i) {
+  if (v.type().id == exec::TypeId::kDate) return int64_t{v.data<int32_t>()[i]} * exec::kMicrosPerDay;
+  return v.data<int64_t>()[i];
+}
+
+// Keeps only the first `ncols` columns of `in` (zero copy).
+DataChunk schema_columns(const DataChunk& in, size_t ncols) {
+  DataChunk out;
+  for (size_t k = 0; k < ncols; k++) {
+    exec::Vector v(in.column(k).type(), in.capacity());
+    v.reference(in.column(k));
+    out.add_column(std::move(v));
+  }
+  out.set_size(in.size());
+  return out;
+}
+
+// Reads every retained record of a stream, decoded (for ad-hoc SELECT on the table).
+class RetainedProvider final : public catalog::TableProvider {
+ public:
+  RetainedProvider(std::vector<catalog::ColumnDef> cols, SourceOptions opts, kinesis::Service* k,
+                   log::LogStore* l)
+      : cols_(std::move(cols)), opts_(std::move(opts)), kinesis_(k), log_(l) {}
+
+  std::vector<std::shared_ptr<const DataChunk>> snapshot() const override {
+    std::vector<std::shared_ptr<const DataChunk>> out;
+    auto info = kinesis_->describe(opts_.stream);
+    if (!info.ok()) return out;
+    format::RecordDecoder dec(specs_of(cols_), decoder_options(opts_));
+    format::ErrorSink errors;
+    for (auto& sh : info.value().shards) {
+      log::Partition* p = log_->find_partition(sh.partition);
+      if (!p) continue;
+      uint64_t pos = p->start_offset(), end = p->durable_end();
+      while (pos < end) {
+        std::vector<std::string> data;
+        std::vector<uint64_t> offs;
+        auto r = p->scan(pos, 4096, 16 << 20, [&](const log::RecordRef& rec) {
+          data.emplace_back(rec.data);
+          offs.push_back(rec.offset);
+          return true;
+        });
+        if (!r.ok() || data.empty()) break;
+        pos = r.value();
+        std::vector<format::RawRecord> recs;
+        for (size_t i = 0; i < data.size(); i++) recs.push_back({data[i], sh.ordinal, offs[i], 0});
+        dec.set_input(recs);
+        while (!dec.done()) {
+          DataChunk c = dec.make_chunk();
+          dec.decode(c, errors);
+          errors.clear();
+          if (c.size() == 0) continue;
+          auto keep = std::make_shared<DataChunk>(schema_columns(c, cols_.size()).types());
+          keep->append(schema_columns(c, cols_.size()), 0, c.size());
+          out.push_back(std::move(keep));
+        }
+      }
+    }
+    return out;
+  }
+  int64_t row_count() const override {
+    int64_t n = 0;
+    for (auto& c : snapshot()) n += static_cast<int64_t>(c->size());
+    return n;
+  }
+
+ private:
+  std::vector<catalog::ColumnDef> cols_;
+  SourceOptions opts_;
+  kinesis::Service* kinesis_;
+  log::LogStore* log_;
+};
+
+}  // namespace
+
+int64_t parse_duration_us(const std::string& text, const char* what) {
+  exec::Interval iv;
+  std::string t = text;
+  if (!exec::parse_interval(t, &iv))
+    throw UserError(std::string(what) + ": '" + text + "' is not a duration (e.g. '5 seconds')");
+  __int128 us = iv.total_micros();
+  if (us < 0 || us > (__int128{1} << 62)) throw UserError(std::string(what) + ": '" + text + "' is out of range");
+  return static_cast<int64_t>(us);
+}
+
+SourceOptions parse_source_options(const std::map<std::string, std::string>& opts,
+                                   const std::vector<catalog::ColumnDef>& cols, int64_t default_idle_ms) {
+  SourceOptions o;
+  o.idle_timeout_ms = default_idle_ms;
+  for (auto& [k, v] : opts) {
+    if (k == "connector") {
+      if (lower(v) != "kinesis") throw UserError("connector '" + v + "' is not supported (kinesis)");
+    } else if (k == "stream") {
+      o.stream = v;
+    } else if (k == "format") {
+      std::string f = lower(v);
+      if (f == "csv") o.format = format::RecordFormat::kCsv;
+      else if (f == "json" || f == "jsonl") o.format = format::RecordFormat::kJson;
+      else throw UserError("format '" + v + "' is not supported (csv, json)");
+    } else if (k == "delimiter") {
+      if (v == "\\t" || v == "tab") o.delimiter = '\t';
+      else if (v.size() == 1) o.delimiter = v[0];
+      else throw UserError("delimiter must be one character");
+    } else if (k == "event_time") {
+      o.event_time = v;
+    } else if (k == "max_lateness") {
+      o.max_lateness_us = parse_duration_us(v, "max_lateness");
+    } else if (k == "idle_timeout") {
+      o.idle_timeout_ms = parse_duration_us(v, "idle_timeout") / 1000;
+    } else if (k == "start") {
+      std::string s = lower(v);
+      if (s == "latest") o.start_latest = true;
+      else if (s == "earliest") o.start_latest = false;
+      else throw UserError("start must be 'earliest' or 'latest'");
+    } else if (k == "header") {
+      o.skip_header = lower(v) == "true" || v == "1";
+    } else {
+      throw UserError("option \"" + k + "\" is not recognized for kinesis tables "
+                      "(stream, format, delimiter, event_time, max_lateness, idle_timeout, start, header)");
+    }
+  }
+  if (o.stream.empty()) throw UserError("kinesis tables need WITH (stream = '...')");
+  if (!o.event_time.empty()) {
+    auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == o.event_time; });
+    if (it == cols.end()) throw UserError("event_time column \"" + o.event_time + "\" does not exist");
+    if (!it->type.is_temporal()) throw UserError("event_time column \"" + o.event_time + "\" must be a timestamp or date");
+  }
+  return o;
+}
+
+std::vector<catalog::ColumnDef> error_table_columns() {
+  using T = exec::TypeId;
+  return {{"shard", T::kVarchar},     {"sequence_number", T::kVarchar}, {"arrival", T::kTimestampTz},
+          {"sub_row", T::kInteger},   {"reason", T::kVarchar},          {"raw", T::kBytea}};
+}
+
+Source::Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOptions opts,
+               kinesis::Service* kinesis, log::LogStore* log, Clock* clock)
+    : name_(std::move(name)), cols_(std::move(cols)), opts_(std::move(opts)), kinesis_(kinesis), log_(log),
+      clock_(clock), decoder_(specs_of(cols_), decoder_options(opts_)) {
+  et_col_ = decoder_.event_time_index();
+  std::vector<LogicalType> et;
+  for (auto& c : error_table_columns()) et.push_back(c.type);
+  errors_ = std::make_shared<RowStore>(et);
+  retained_ = std::make_shared<RetainedProvider>(cols_, opts_, kinesis_, log_);
+}
+
+std::vector<LogicalType> Source::types() const {
+  std::vector<LogicalType> t;
+  for (auto& c : cols_) t.push_back(c.type);
+  return t;
+}
+
+void Source::refresh() {
+  auto r = kinesis_->describe(opts_.stream);
+  if (!r.ok()) {
+    status_ = "waiting: stream '" + opts_.stream + "' not found";
+    return;
+  }
+  status_ = "running";
+  for (auto& sh : r.value().shards) {
+    auto it = shards_.find(sh.shard_id);
+    if (it == shards_.end()) {
+      ShardState s;
+      s.shard_id = sh.shard_id;
+      s.last_active_ms = clock_->now_ms();
+      it = shards_.emplace(sh.shard_id, std::move(s)).first;
+    }
+    ShardState& s = it->second;
+    s.ordinal = sh.ordinal;
+    s.parents.clear();
+    if (!sh.parent_shard_id.empty()) s.parents.push_back(sh.parent_shard_id);
+    if (!sh.adjacent_parent_shard_id.empty()) s.parents.push_back(sh.adjacent_parent_shard_id);
+    s.partition = sh.partition;
+    it->second.open = sh.open;
+    it->second.end_offset = sh.end_offset;
+  }
+}
+
+void Source::position_at_latest() {
+  refresh();
+  for (auto& [id, s] : shards_) {
+    log::Partition* p = log_->find_partition(s.partition);
+    if (!p) continue;
+    s.next = p->durable_end();
+    s.positioned = true;
+    if (!s.open && s.next >= s.end_offset) s.finished = true;
+  }
+}
+
+bool Source::ready(const ShardState& s) const {
+  for (auto& p : s.parents) {
+    auto it = shards_.find(p);
+    if (it != shards_.end() && !it->second.finished) return false;
+  }
+  return true;
+}
+
+size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
+  has_more_ = false;
+  int64_t now = clock_->now_ms();
+  std::vector<std::string> data;
+  struct Meta {
+    uint32_t ordinal;
+    uint64_t offset;
+    int64_t arrival;
+  };
+  std::vector<Meta> meta;
+  std::map<uint32_t, ShardState*> by_ordinal;
+  // Shards in ordinal order; a child becomes ready in the same round its parents finish.
+  std::vector<ShardState*> order;
+  for (auto& [id, s] : shards_) order.push_back(&s);
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->ordinal < b->ordinal; });
+  for (ShardState* s : order) {
+    by_ordinal[s->ordinal] = s;
+    if (s->finished || !ready(*s)) continue;
+    log::Partition* p = log_->find_partition(s->partition);
+    if (!p) continue;
+    if (!s->positioned || s->next < p->start_offset()) {
+      s->next = std::max(s->next, p->start_offset());
+      s->positioned = true;
+    }
+    uint64_t durable = p->durable_end();
+    int64_t last_read_arrival = -1;
+    if (s->next < durable) {
+      auto r = p->scan(s->next, max_records, 64 << 20, [&](const log::RecordRef& rec) {
+        data.emplace_back(rec.data);
+        meta.push_back({s->ordinal, rec.offset, rec.arrival_ms});
+        last_read_arrival = rec.arrival_ms;
+        return true;
+      });
+      if (!r.ok()) {
+        status_ = "failed: " + r.status().to_string();
+        continue;
+      }
+      s->next = r.value();
+      s->last_active_ms = now;
+    }
+    if (s->next < durable) has_more_ = true;
+    s->lag_ms = s->next < durable && last_read_arrival >= 0 ? std::max<int64_t>(0, p->last_arrival_ms() - last_read_arrival) : 0;
+    if (!s->open && s->next >= s->end_offset) {
+      s->finished = true;
+      has_more_ = true;  // children may now start
+    }
+  }
+  if (data.empty()) return 0;
+  std::vector<format::RawRecord> recs(data.size());
+  std::map<std::pair<uint32_t, uint64_t>, size_t> rec_of;
+  for (size_t i = 0; i < data.size(); i++) {
+    recs[i] = {data[i], meta[i].ordinal, meta[i].offset, meta[i].arrival};
+    rec_of[{meta[i].ordinal, meta[i].offset}] = i;
+  }
+  records_in_ += data.size();
+  format::ErrorSink errs;
+  std::vector<format::ErrorRow> late;
+  int64_t wm = watermark_;
+  decoder_.set_input(recs);
+  int pcol = decoder_.partition_index(), ocol = decoder_.offset_index();
+  while (!decoder_.done()) {
+    DataChunk c = decoder_.make_chunk();
+    decoder_.decode(c, errs);
+    if (c.size() == 0) continue;
+    const exec::Vector& et = c.column(et_col_);
+    const int64_t* part = c.column(pcol).data<int64_t>();
+    const int64_t* off = c.column(ocol).data<int64_t>();
+    exec::SelectionVector keep;
+    for (size_t i = 0; i < c.size(); i++) {
+      int64_t ts = event_us(et, i);
+      uint32_t ord = static_cast<uint32_t>(part[i]);
+      if (wm != INT64_MIN && ts < wm) {
+        size_t ri = rec_of[{ord, static_cast<uint64_t>(off[i])}];
+        format::ErrorRow e;
+        e.partition = ord;
+        e.offset = static_cast<uint64_t>(off[i]);
+        e.arrival_ms = meta[ri].arrival;
+        e.reason = "late";
+        e.raw = data[ri];
+        late.push_back(std::move(e));
+        continue;
+      }
+      ShardState* s = by_ordinal[ord];
+      s->max_event_us = std::max(s->max_event_us, ts);
+      max_event_all_ = std::max(max_event_all_, ts);
+      keep.idx.push_back(static_cast<uint32_t>(i));
+    }
+    if (keep.size() != c.size()) c.slice(keep);
+    if (c.size() == 0) continue;
+    rows_in_ += c.size();
+    out.push_back(schema_columns(c, cols_.size()));
+  }
+  errors_count_ += errs.rows.size();
+  late_ += late.size();
+  auto add_errors = [&](const std::vector<format::ErrorRow>& rows, bool is_late) {
+    if (rows.empty()) return;
+    std::vector<LogicalType> et;
+    for (auto& c : error_table_columns()) et.push_back(c.type);
+    for (size_t from = 0; from < rows.size(); from += exec::kVectorSize) {
+      size_t n = std::min(exec::kVectorSize, rows.size() - from);
+      DataChunk c(et);
+      for (size_t i = 0; i < n; i++) {
+        const auto& e = rows[from + i];
+        auto seq = kinesis_->sequence_number(opts_.stream, e.partition, e.offset);
+        c.column(0).data<exec::StringRef>()[i] = c.column(0).add_string(shard_name(e.partition));
+        if (seq.ok()) c.column(1).data<exec::StringRef>()[i] = c.column(1).add_string(seq.value());
+        else c.column(1).set_null(i);
+        c.column(2).data<int64_t>()[i] = e.arrival_ms * 1000;
+        if (is_late) c.column(3).set_null(i);
+        else c.column(3).data<int32_t>()[i] = static_cast<int32_t>(e.sub_row);
+        c.column(4).data<exec::StringRef>()[i] = c.column(4).add_string(e.reason);
+        c.column(5).data<exec::StringRef>()[i] = c.column(5).add_string(e.raw);
+      }
+      c.set_size(n);
+      errors_->apply(c);
+    }
+  };
+  add_errors(errs.rows, false);
+  add_errors(late, true);
+  return data.size();
+}
+
+int64_t Source::advance_watermark() {
+  int64_t now = clock_->now_ms();
+  bool any_active = false;
+  int64_t wm_min = INT64_MAX, last_active = INT64_MIN;
+  for (auto& [id, s] : shards_) {
+    if (s.finished || !ready(s)) continue;
+    last_active = std::max(last_active, s.last_active_ms);
+    log::Partition* p = log_->find_partition(s.partition);
+    bool unread = p && s.next < p->durable_end();
+    bool idle = !unread && now - s.last_active_ms >= opts_.idle_timeout_ms;
+    if (idle) continue;
+    any_active = true;
+    wm_min = std::min(wm_min, s.max_event_us);
+  }
+  int64_t cand = INT64_MIN;
+  if (any_active) {
+    if (wm_min != INT64_MIN) cand = wm_min - opts_.max_lateness_us;
+  } else if (max_event_all_ != INT64_MIN) {
+    // Every shard is idle: event time follows processing time past the idle timeout.
+    int64_t beyond = last_active == INT64_MIN ? 0 : std::max<int64_t>(0, now - last_active - opts_.idle_timeout_ms);
+    cand = max_event_all_ - opts_.max_lateness_us + beyond * 1000;
+  }
+  watermark_ = std::max(watermark_, cand);
+  return watermark_;
+}
+
+void Source::fill_status(StreamStatus& st) const {
+  st.name = name_;
+  st.stream = opts_.stream;
+  st.status = status_;
+  st.watermark_us = watermark_;
+  st.rows_in = rows_in_;
+  st.records_in = records_in_;
+  st.errors = errors_count_;
+  st.late = late_;
+  st.millis_behind_latest = 0;
+  for (auto& [id, s] : shards_) {
+    ShardStatus ss;
+    ss.shard_id = id;
+    ss.position = s.next;
+    ss.finished = s.finished;
+    ss.started = ready(s);
+    ss.millis_behind_latest = s.lag_ms;
+    st.millis_behind_latest = std::max(st.millis_behind_latest, s.lag_ms);
+    st.shards.push_back(ss);
+  }
+}
+
+void Source::save(Writer& w) const {
+  w.u64(shards_.size());
+  for (auto& [id, s] : shards_) {
+    w.str(id);
+    w.u64(s.next);
+    w.u8(s.positioned);
+    w.u8(s.finished);
+    w.i64(s.max_event_us);
+    w.i64(s.last_active_ms);
+  }
+  w.i64(watermark_);
+  w.i64(max_event_all_);
+  w.u64(rows_in_);
+  w.u64(records_in_);
+  w.u64(errors_count_);
+  w.u64(late_);
+  errors_->save(w);
+}
+
+void Source::load(Reader& r) {
+  refresh();
+  uint64_t n = r.u64();
+  for (uint64_t i = 0; i < n; i++) {
+    std::string id = r.str();
+    ShardState s;
+    s.shard_id = id;
+    s.next = r.u64();
+    s.positioned = r.u8();
+    s.finished = r.u8();
+    s.max_event_us = r.i64();
+    s.last_active_ms = r.i64();
+    auto it = shards_.find(id);
+    if (it == shards_.end()) it = shards_.emplace(id, s).first;  // stream not there (yet)
+    it->second.next = s.next;
+    it->second.positioned = s.positioned;
+    it->second.finished = s.finished;
+    it->second.max_event_us = s.max_event_us;
+    it->second.last_active_ms = s.last_active_ms;
+  }
+  watermark_ = r.i64();
+  max_event_all_ = r.i64();
+  rows_in_ = r.u64();
+  records_in_ = r.u64();
+  errors_count_ = r.u64();
+  late_ = r.u64();
+  errors_->load(r);
+}
+
+}  // namespace sl::stream
