@@ -494,6 +494,8 @@ class Connection {
     // Session.
     sql::SessionOptions so;
     so.user = settings_.user;
+    if (server_->opts().statement_timeout_ms > 0) so.timeout_ms = server_->opts().statement_timeout_ms;
+    if (server_->opts().memory_limit_bytes > 0) so.memory_limit_bytes = server_->opts().memory_limit_bytes;
     session_ = server_->engine()->session(so);
     server_->register_session(id_, pid_, key_, session_->cancel_token());
     for (const auto& [name, value] : engine_settings_) {

@@ -33,6 +33,9 @@ struct PgServerOptions {
   int idle_timeout_ms = 0;  // close a connection idle (or stalled mid-message) this long; 0 = never
   std::string tls_cert_file, tls_key_file;  // PEM; both set = SSL offered
   bool require_tls = false;                  // refuse cleartext connections
+  // Per-query limits of every session (clients may change them with SET); 0 = engine default.
+  int64_t statement_timeout_ms = 0;
+  int64_t memory_limit_bytes = 0;
 };
 
 struct PgUser {

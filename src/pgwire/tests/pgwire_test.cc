@@ -528,6 +528,20 @@ TEST_F(PgWireTest, CancelRequestStopsARunningQuery) {
   EXPECT_TRUE(c->query("SELECT 1").ok());
 }
 
+TEST_F(PgWireTest, ServerDefaultStatementTimeout) {
+  PgServerOptions o;
+  o.statement_timeout_ms = 100;
+  start_server(o);
+  auto c = login();
+  ASSERT_TRUE(c->query("CREATE TABLE slow (x int)").ok());
+  std::string values = "INSERT INTO slow VALUES (0)";
+  for (int i = 1; i < 2000; ++i) values += ", (" + std::to_string(i) + ")";
+  ASSERT_TRUE(c->query(values).ok());
+  auto r = c->query("SELECT count(*) FROM slow a, slow b, slow c");
+  EXPECT_EQ(r.code(), "57014") << r.error['M'];
+  EXPECT_TRUE(c->query("SELECT 1").ok());
+}
+
 TEST_F(PgWireTest, MalformedMessagesClose08P01AndOthersKeepWorking) {
   auto good = login();
   {
