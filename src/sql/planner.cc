@@ -4,6 +4,7 @@
 #include <pg_query.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -169,9 +170,9 @@ class SeriesOp final : public exec::PhysicalOperator {
   bool get_data(exec::DataChunk& out, exec::ExecContext&) override {
     size_t n = 0;
     int64_t* d = out.column(0).data<int64_t>();
-    while (n < out.capacity() && (step_ > 0 ? cur_ <= stop_ : cur_ >= stop_)) {
+    while (!done_ && n < out.capacity() && (step_ > 0 ? cur_ <= stop_ : cur_ >= stop_)) {
       d[n++] = cur_;
-      if (__builtin_add_overflow(cur_, step_, &cur_)) { stop_ = step_ > 0 ? cur_ - 1 : cur_ + 1; cur_ = step_ > 0 ? INT64_MAX : INT64_MIN; break; }
+      if (__builtin_add_overflow(cur_, step_, &cur_)) done_ = true;  // the next value does not exist
     }
     out.set_size(n);
     return n > 0;
@@ -179,6 +180,7 @@ class SeriesOp final : public exec::PhysicalOperator {
 
  private:
   int64_t cur_, stop_, step_;
+  bool done_ = false;
 };
 
 bool is_agg_name(const std::string& n) { return exec::is_aggregate_function(n); }
@@ -309,7 +311,7 @@ class Binder {
       int64_t iv;
       if (s.find_first_of(".eE") == std::string::npos) {
         if (exec::parse_int64(s, &iv)) return exec::make_constant(Value::bigint(iv));
-        return exec::make_constant(Value::dbl(std::stod(s)));
+        return exec::make_constant(Value::dbl(to_double(s)));
       }
       if (s.find_first_of("eE") == std::string::npos) {
         size_t dot = s.find('.');
@@ -323,9 +325,16 @@ class Binder {
           if (exec::parse_numeric(s, prec, scale, &v)) return exec::make_constant(Value::numeric(v, prec, scale));
         }
       }
-      return exec::make_constant(Value::dbl(std::stod(s)));
+      return exec::make_constant(Value::dbl(to_double(s)));
     }
     return exec::make_constant(Value::null());
+  }
+
+  static double to_double(const std::string& s) {
+    double d;
+    if (!exec::parse_double(s, &d) || std::isinf(d))
+      fail(ss::kNumericOutOfRange, "\"" + s + "\" is out of range for type double precision");
+    return d;
   }
 
   int64_t int_at(int loc) const {
@@ -939,12 +948,21 @@ class Binder {
   }
 
   Plan relation(const std::string& name, const std::string& schema, const json& n) {
-    if (schema.empty() && ctes_) {
+    auto& exp = env_.expanding_ctes;
+    if (schema.empty() && ctes_ && std::find(exp.begin(), exp.end(), name) == exp.end()) {
       auto it = ctes_->find(name);
       if (it != ctes_->end()) {
         const json& cte = *it->second;
         Binder sub(env_, ctes_);
-        Plan p = sub.select(cte.at("ctequery"), nullptr);
+        exp.push_back(name);
+        Plan p;
+        try {
+          p = sub.select(cte.at("ctequery"), nullptr);
+        } catch (...) {
+          exp.pop_back();
+          throw;
+        }
+        exp.pop_back();
         if (cte.contains("aliascolnames")) {
           auto names = names_of(cte["aliascolnames"]);
           for (size_t i = 0; i < names.size() && i < p.cols.size(); i++) p.cols[i].name = names[i];
@@ -1189,7 +1207,8 @@ class Binder {
     // Expand the target list.
     struct Target { const json* expr = nullptr; std::string name; int star_col = -1; };
     std::vector<Target> targets;
-    for (auto& rt : b.at("targetList")) {
+    static const json kNoTargets = json::array();
+    for (auto& rt : b.contains("targetList") ? b["targetList"] : kNoTargets) {
       const json& r = body(rt);
       const json& v = r.at("val");
       if (is(v, "ColumnRef") && is(body(v).at("fields").back(), "A_Star")) {
@@ -1518,18 +1537,20 @@ class Binder {
   OpPtr sort_limit(OpPtr op, const std::vector<LogicalType>& types, std::vector<exec::SortKey> keys, const json& b) {
     int64_t limit = -1, offset = 0;
     Scope empty;
+    auto is_param = [](Expr& e) { int i; return exec::as_parameter(e, &i); };
     if (b.contains("limitCount")) {
-      ExprPtr e = bind(b["limitCount"], empty);
-      if (!exec::is_constant_expr(*e)) fail_at(ss::kSyntaxError, "LIMIT must be a constant", b["limitCount"]);
-      Value v = exec::eval_constant(*coerce(std::move(e), exec::TypeId::kBigInt), *env_.ctx);
+      ExprPtr e = coerce(bind(b["limitCount"], empty), exec::TypeId::kBigInt);
+      if (!exec::is_constant_expr(*e) && !is_param(*e)) fail_at(ss::kSyntaxError, "LIMIT must be a constant", b["limitCount"]);
+      Value v = env_.describe_only && is_param(*e) ? Value::null() : exec::eval_constant(*e, *env_.ctx);
       if (!v.is_null) {
         if (v.i < 0) fail_at("2201W", "LIMIT must not be negative", b["limitCount"]);
         limit = v.i;
       }
     }
     if (b.contains("limitOffset")) {
-      ExprPtr e = bind(b["limitOffset"], empty);
-      Value v = exec::eval_constant(*coerce(std::move(e), exec::TypeId::kBigInt), *env_.ctx);
+      ExprPtr e = coerce(bind(b["limitOffset"], empty), exec::TypeId::kBigInt);
+      if (!exec::is_constant_expr(*e) && !is_param(*e)) fail_at(ss::kSyntaxError, "OFFSET must be a constant", b["limitOffset"]);
+      Value v = env_.describe_only && is_param(*e) ? Value::null() : exec::eval_constant(*e, *env_.ctx);
       if (!v.is_null) {
         if (v.i < 0) fail_at("2201X", "OFFSET must not be negative", b["limitOffset"]);
         offset = v.i;
@@ -2289,7 +2310,12 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
     return sp;
   }
   if (stmts.size() > 1) fail(ss::kSyntaxError, "cannot run several statements at once here (use execute_script)");
-  return plan_json(stmts[0].at("stmt"), sql_in, env);
+  try {
+    return plan_json(stmts[0].at("stmt"), sql_in, env);
+  } catch (const json::exception& e) {
+    // A parse-tree shape the binder does not expect: our bug, reported cleanly.
+    throw InternalError(std::string("unexpected parse tree: ") + e.what());
+  }
 }
 
 }  // namespace sl::sql

@@ -39,6 +39,7 @@ struct PlanEnv {
   std::shared_ptr<std::vector<exec::Value>> param_values;
   bool describe_only = false;  // prepare: infer types, run nothing
   std::string_view sql;        // the statement's text (set by plan_statement)
+  std::vector<std::string> expanding_ctes;  // CTEs being bound (a CTE cannot see itself)
 };
 
 struct StatementPlan {

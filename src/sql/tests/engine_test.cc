@@ -114,6 +114,13 @@ TEST_F(EngineTest, PreparedStatementsInferAndBindParameters) {
   EXPECT_EQ(v[1][0], "b");
   EXPECT_EQ(v[1][1], "12.50");
   EXPECT_THROW(session_->execute(q, {ParamValue::text("x"), ParamValue::text("a")}), SqlError);
+  auto lim = session_->prepare("SELECT x FROM generate_series(1, 10) g(x) ORDER BY x LIMIT $1 OFFSET $2");
+  ASSERT_EQ(lim.parameter_types().size(), 2u);
+  EXPECT_EQ(lim.parameter_types()[0].id, TypeId::kBigInt);
+  auto lr = session_->execute(lim, {ParamValue::text("2"), ParamValue::text("3")});
+  auto lv = rows(lr);
+  ASSERT_EQ(lv.size(), 2u);
+  EXPECT_EQ(lv[0][0], "4");
   EXPECT_THROW(session_->execute(q, {ParamValue::text("1")}), SqlError);
 }
 
@@ -177,6 +184,75 @@ TEST_F(EngineTest, SessionsShareTheCatalog) {
   auto other = engine_->session();
   auto r = other->execute("SELECT sum(a) FROM t");
   EXPECT_EQ(rows(r)[0][0], "3");
+}
+
+// Odd statements must end in a result or a user error, never a crash or an internal error.
+TEST_F(EngineTest, OddStatementsFailCleanly) {
+  exec("CREATE TABLE t (a int, b text, c double precision, d date, e numeric(5,2), f interval)");
+  exec("INSERT INTO t VALUES (1, 'x', 1.5, '2024-01-01', 1.25, '1 day'), (NULL, NULL, NULL, NULL, NULL, NULL)");
+  const char* queries[] = {
+      "SELECT", "SELECT ;", "SELECT (((((1)))))", "SELECT a FROM t t1, t t2", "SELECT * FROM t, t",
+      "SELECT t.* FROM t", "SELECT nope.* FROM t", "SELECT a, * FROM t", "SELECT count(*) FROM t GROUP BY ()",
+      "SELECT a FROM t GROUP BY 0", "SELECT a FROM t ORDER BY 0", "SELECT a FROM t ORDER BY -1",
+      "SELECT sum(b) FROM t", "SELECT avg(d) FROM t", "SELECT min(f), max(f), sum(f), avg(f) FROM t",
+      "SELECT a + b FROM t", "SELECT d + d FROM t", "SELECT d - 1.5 FROM t", "SELECT f * f FROM t",
+      "SELECT -b FROM t", "SELECT NOT a FROM t", "SELECT a AND b FROM t", "SELECT CASE WHEN a THEN 1 END FROM t",
+      "SELECT CASE a WHEN 'x' THEN 1 END FROM t", "SELECT CASE WHEN true THEN 1 ELSE 'x' END",
+      "SELECT coalesce(a, b) FROM t", "SELECT greatest(a, d) FROM t", "SELECT a IN (b, c) FROM t",
+      "SELECT a::interval FROM t", "SELECT f::int FROM t", "SELECT 'x'::bytea::int", "SELECT e::numeric(2,1) FROM t",
+      "SELECT 1e400", "SELECT 99999999999999999999999", "SELECT -9223372036854775808", "SELECT 1.0 / 3.0",
+      "SELECT 10::numeric(18,0) * 10::numeric(18,0) * 1000000000000000", "SELECT abs(-2147483648)",
+      "SELECT lpad('x', 100000000)", "SELECT repeat('ab', 100000000)", "SELECT substr('abc', -5, 3)",
+      "SELECT substr('abc', 2, -1)", "SELECT split_part('a', '', 0)", "SELECT regexp_match('a', '[')",
+      "SELECT date_trunc('nope', d) FROM t", "SELECT extract(nope FROM d) FROM t", "SELECT to_timestamp('x', 'YYYY')",
+      "SELECT to_char(d, 'YYYY') FROM t", "SELECT make_date(2024, 13, 1)", "SELECT '2024-02-30'::date",
+      "SELECT '25:00:00'::interval", "SELECT interval '1' + 1", "SELECT timestamp '2024-01-01' + 1",
+      "SELECT row_number() FROM t", "SELECT row_number() OVER (PARTITION BY row_number() OVER ()) FROM t",
+      "SELECT lag(a, -1) OVER (ORDER BY a) FROM t", "SELECT lag(a, NULL) OVER (ORDER BY a) FROM t",
+      "SELECT sum(a) OVER (ORDER BY b) FROM t", "SELECT percentile_cont(2) WITHIN GROUP (ORDER BY a) FROM t",
+      "SELECT percentile_cont(a) WITHIN GROUP (ORDER BY a) FROM t", "SELECT approx_count_distinct(f) FROM t",
+      "SELECT string_agg(a, ',') FROM t", "SELECT count(DISTINCT *) FROM t", "SELECT count(a, b) FROM t",
+      "SELECT * FROM t WHERE a = (SELECT a FROM t)", "SELECT * FROM t WHERE a IN (SELECT a, b FROM t)",
+      "SELECT * FROM t WHERE EXISTS (SELECT * FROM t t2 WHERE t2.a = t.a GROUP BY a)",
+      "SELECT * FROM t WHERE NOT EXISTS (SELECT 1 FROM t t2 WHERE t2.b = t.b OR t2.a > t.a)",
+      "SELECT (SELECT 1 UNION SELECT 2)", "SELECT * FROM (SELECT 1) s(a, b, c)", "SELECT * FROM (SELECT 1)",
+      "WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", "WITH a AS (SELECT 1 AS x) SELECT * FROM a, a",
+      "WITH a AS (SELECT * FROM a) SELECT * FROM a", "SELECT * FROM generate_series(1, 10, 0)",
+      "SELECT * FROM generate_series(NULL, 1)", "SELECT * FROM generate_series(9223372036854775806, 9223372036854775807)",
+      "SELECT * FROM unnest(1)", "SELECT * FROM t JOIN t USING (a)", "SELECT * FROM t t1 JOIN t t2 USING (nope)",
+      "SELECT * FROM t t1 NATURAL JOIN t t2", "SELECT * FROM t t1 FULL JOIN t t2 ON t1.a < t2.a",
+      "SELECT * FROM t t1 RIGHT JOIN t t2 ON true", "SELECT * FROM t t1 LEFT JOIN t t2 ON t1.b = t2.a",
+      "INSERT INTO t VALUES ('x')", "INSERT INTO t (a, a) VALUES (1, 2)", "INSERT INTO t VALUES (DEFAULT)",
+      "INSERT INTO t SELECT * FROM t t2 JOIN t t3 ON true", "INSERT INTO nope VALUES (1)",
+      "CREATE TABLE x (a int, a int)", "CREATE TABLE x ()", "CREATE TABLE x (a numeric(40, 2))",
+      "CREATE TABLE x (a int[])", "CREATE TABLE x (a nosuchtype)", "CREATE VIEW v AS SELECT nope",
+      "CREATE VIEW v2 AS SELECT 1; SELECT * FROM v2", "DROP VIEW t", "DROP SCHEMA s", "DROP INDEX i",
+      "COPY t TO '/tmp/x.csv'", "COPY t FROM STDIN", "COPY (SELECT 1) TO STDOUT", "SET memory_limit = 'lots'",
+      "SET statement_timeout = '5 fortnights'", "SET batch_size = 0", "SHOW nope", "SELECT $0", "SELECT $99999",
+      "EXPLAIN INSERT INTO t VALUES (1)", "EXPLAIN CREATE TABLE z (a int)", "DESCRIBE nope", "DESCRIBE",
+      "SELECT 'a' LIKE NULL", "SELECT NULL LIKE 'a'", "SELECT 'a' ~ NULL", "SELECT NULL::text || NULL",
+      "SELECT DISTINCT ON (a) a FROM t", "SELECT a FROM t FOR UPDATE", "UPDATE t SET a = 1", "DELETE FROM t",
+      "SELECT 1 INTERSECT ALL SELECT 1", "SELECT ARRAY[1, 2]", "SELECT '{1}'::int[]", "SELECT a[1] FROM t",
+      "SELECT * FROM t WHERE a = ANY (SELECT a FROM t)", "SELECT * FROM t WHERE a > ALL (SELECT a FROM t)",
+      "SELECT sum(a) OVER w FROM t WINDOW w AS (ORDER BY a)", "SELECT count(*) FROM t GROUP BY ROLLUP (a)",
+      "SELECT a FROM t ORDER BY a USING <", "SELECT x'ff'", "SELECT b'101'", "SELECT U&'\\0041'",
+      "SELECT 1 FROM t HAVING a > 0", "SELECT a FROM t HAVING count(*) > 0",
+  };
+  for (const char* q : queries) {
+    try {
+      auto results = session_->execute_script(q);
+      for (auto& r : results) while (r.next()) {}
+    } catch (const InternalError& e) {
+      ADD_FAILURE() << q << ": internal error: " << e.what();
+    } catch (const Error& e) {
+      EXPECT_STRNE(sqlstate_of(e), "XX000") << q << ": " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << q << ": " << e.what();
+    }
+  }
+  // Still consistent afterwards.
+  auto r = session_->execute("SELECT count(*) FROM t");
+  EXPECT_GE(rows(r)[0][0].size(), 1u);
 }
 
 }  // namespace
