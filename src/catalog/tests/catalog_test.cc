@@ -49,7 +49,9 @@ TEST(Catalog, TablesAndViewsSurviveReopen) {
   auto snap = t->provider->snapshot();
   ASSERT_FALSE(snap.empty());
   EXPECT_TRUE(snap[0]->column(1).is_null(0));
-  if (n > 1) EXPECT_EQ(snap[0]->column(1).data<exec::StringRef>()[1].view(), "row1");
+  if (n > 1) {
+    EXPECT_EQ(snap[0]->column(1).data<exec::StringRef>()[1].view(), "row1");
+  }
   auto v = cat->find("v");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->kind, TableKind::kView);

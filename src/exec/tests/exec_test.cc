@@ -110,7 +110,7 @@ TEST(Expression, AndShortCircuitsDivisionByZero) {
 
 TEST(Expression, ThreeValuedOr) {
   ExecContext ctx;
-  DataChunk in({TypeId::kBoolean, TypeId::kBoolean});
+  DataChunk in({TypeId::kBoolean, TypeId::kBoolean}, 4);
   // (NULL, true), (NULL, false), (false, false)
   in.column(0).set_null(0); in.column(1).data<uint8_t>()[0] = 1;
   in.column(0).set_null(1); in.column(1).data<uint8_t>()[1] = 0;
