@@ -169,13 +169,7 @@ std::vector<QueryResult> Session::execute_script(std::string_view sql) {
   std::vector<QueryResult> out;
   for (auto& st : split_statements(sql)) {
     try {
-      QueryResult r = execute(st.text);
-      out.push_back(std::move(r));
-      if (out.size() > 1) {
-        // Run earlier row-returning statements to completion before the next one.
-      }
-      auto& last = out.back();
-      (void)last;
+      out.push_back(execute(st.text));
     } catch (const exec::SqlError& e) {
       rethrow_shifted(e, st.offset);
     }

@@ -136,8 +136,10 @@ class Session {
   // Parses, plans and starts one statement. `sql` must hold exactly one statement (or
   // none: kEmpty). Throws SqlError.
   QueryResult execute(std::string_view sql);
-  // Runs every ';'-separated statement; returns the results of all of them, in order.
-  // Each earlier statement has been run to completion.
+  // Runs every ';'-separated statement, in order, and returns all their results. DDL and
+  // INSERT/COPY take effect before the next statement starts; a SELECT's result reads the
+  // tables as they were when it ran and is pulled lazily. Error positions are relative to
+  // the whole script.
   std::vector<QueryResult> execute_script(std::string_view sql);
 
   PreparedStatement prepare(std::string_view sql);
