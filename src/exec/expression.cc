@@ -37,7 +37,12 @@ void ConstantExpr::eval(const DataChunk& in, Vector& out, ExecContext&) const {
   }
   if (n == 0) return;
   value.write(out, 0);
-  for (size_t i = 1; i < n; i++) out.copy_value(out, 0, i);
+  dispatch_phys(type_.id, [&](auto tag) {
+    using T = decltype(tag);
+    T* d = out.data<T>();
+    const T v = d[0];
+    for (size_t i = 1; i < n; i++) d[i] = v;
+  });
 }
 
 std::string ConstantExpr::to_string() const {

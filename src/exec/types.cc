@@ -47,7 +47,8 @@ PhysType phys_type(TypeId t) {
 }
 
 size_t LogicalType::physical_size() const {
-  return dispatch_phys(id, [](auto v) { return sizeof(v); });
+  static constexpr size_t kSize[] = {1, 2, 4, 8, 4, 8, sizeof(StringRef), sizeof(Interval)};
+  return kSize[static_cast<int>(phys_type(id))];
 }
 
 int32_t LogicalType::pg_oid() const {
@@ -183,8 +184,8 @@ void Vector::share_heaps(const Vector& other) {
 }
 
 void Vector::copy_value(const Vector& src, size_t i, size_t j) {
-  std::memcpy(data<uint8_t>() + j * type_.physical_size(),
-              src.data_.get() + i * type_.physical_size(), type_.physical_size());
+  const size_t w = type_.physical_size();
+  std::memcpy(data<uint8_t>() + j * w, src.data_.get() + i * w, w);
   set_validity(j, src.is_valid(i));
 }
 
