@@ -8,7 +8,9 @@ namespace {
 
 template <class U>
 void put_be(std::string& s, U v) {
-  for (int b = sizeof(U) - 1; b >= 0; b--) s.push_back(static_cast<char>((v >> (8 * b)) & 0xFF));
+  char buf[sizeof(U)];
+  for (size_t b = 0; b < sizeof(U); b++) buf[b] = static_cast<char>((v >> (8 * (sizeof(U) - 1 - b))) & 0xFF);
+  s.append(buf, sizeof(U));
 }
 
 template <class T>
@@ -28,12 +30,15 @@ void encode_value(std::string& s, const T& v) {
     put_be<uint64_t>(s, bits);
   } else if constexpr (std::is_same_v<T, StringRef>) {
     // 0x00 escaped as 0x00 0xFF; terminated by 0x00 0x00 so prefixes sort first.
-    for (uint32_t k = 0; k < v.len; k++) {
-      s.push_back(v.ptr[k]);
-      if (v.ptr[k] == 0) s.push_back(static_cast<char>(0xFF));
+    if (v.len && !std::memchr(v.ptr, 0, v.len)) {
+      s.append(v.ptr, v.len);
+    } else {
+      for (uint32_t k = 0; k < v.len; k++) {
+        s.push_back(v.ptr[k]);
+        if (v.ptr[k] == 0) s.push_back(static_cast<char>(0xFF));
+      }
     }
-    s.push_back(0);
-    s.push_back(0);
+    s.append(2, '\0');
   } else if constexpr (std::is_same_v<T, Interval>) {
     __int128 t = v.total_micros();
     put_be<uint64_t>(s, static_cast<uint64_t>(static_cast<int64_t>(t >> 64)) ^ (uint64_t{1} << 63));
