@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/certs.h"
 #include "cli/produce.h"
 #include "cli/sql_shell.h"
 #include "server/config.h"
@@ -26,6 +27,7 @@ struct ServeFlags {
   int port = -1;
   int pg_port = -1;
   bool no_fsync = false;
+  std::string tls_cert, tls_key;
 };
 
 int run_serve(const ServeFlags& f, bool demo) {
@@ -43,6 +45,12 @@ int run_serve(const ServeFlags& f, bool demo) {
   if (f.pg_port >= 0) cfg.pg_port = static_cast<uint16_t>(f.pg_port);
   else if (f.port == 0) cfg.pg_port = 0;  // --port 0 (tests): both listeners on free ports
   if (f.no_fsync) cfg.fsync = false;
+  if (!f.tls_cert.empty()) cfg.tls_cert_file = f.tls_cert;
+  if (!f.tls_key.empty()) cfg.tls_key_file = f.tls_key;
+  if (cfg.tls_cert_file.empty() != cfg.tls_key_file.empty()) {
+    std::fprintf(stderr, "streamlake: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;
@@ -64,7 +72,8 @@ int run_serve(const ServeFlags& f, bool demo) {
     return 1;
   }
   std::printf("streamlake: listening pg=%s:%u\n", cfg.host.c_str(), (*server)->pg_port());
-  std::printf("streamlake: listening http=%s:%u\n", cfg.host.c_str(), (*server)->http_port());
+  std::printf("streamlake: listening %s=%s:%u\n", cfg.tls_cert_file.empty() ? "http" : "https", cfg.host.c_str(),
+              (*server)->http_port());
   std::printf("streamlake: data in %s, credentials in %s/credentials\n",
               std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
   std::fflush(stdout);
@@ -111,6 +120,8 @@ int main(int argc, char** argv) {
     c->add_option("--host", sf.host, "address to bind (default 127.0.0.1)");
     c->add_option("--port", sf.port, "HTTP port for the Kinesis API, HTTP API and UI (default 4566; 0 = any)");
     c->add_option("--pg-port", sf.pg_port, "PostgreSQL wire protocol port (default 4567; 0 = any)");
+    c->add_option("--tls-cert", sf.tls_cert, "PEM certificate: HTTPS on the HTTP port, SSL on the PostgreSQL port");
+    c->add_option("--tls-key", sf.tls_key, "PEM private key for --tls-cert");
     c->add_flag("--no-fsync", sf.no_fsync, "acknowledge writes before they are on disk (faster, not durable)");
   };
   auto* serve = app.add_subcommand("serve", "run the server");
@@ -132,6 +143,14 @@ int main(int argc, char** argv) {
   produce->add_option("--seed", po.seed, "random seed (default: from the clock)");
   produce->add_flag("--quiet", po.quiet, "no progress lines");
 
+  std::string certs_dir = "data";
+  std::vector<std::string> cert_names = {"localhost", "127.0.0.1", "::1"};
+  int cert_days = 365;
+  auto* certs = app.add_subcommand("certs", "make a self-signed TLS certificate and key (DIR/cert.pem, DIR/key.pem)");
+  certs->add_option("--out", certs_dir, "directory to write to (default ./data)");
+  certs->add_option("--name", cert_names, "host names / IPs the certificate is for (default localhost 127.0.0.1 ::1)");
+  certs->add_option("--days", cert_days, "validity in days (default 365)");
+
   sl::cli::SqlShellOptions qo;
   std::string sql_data_dir = "data";
   auto* sqlc = app.add_subcommand("sql", "SQL shell over the HTTP API (reads statements from stdin)");
@@ -143,6 +162,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (certs->parsed()) return sl::cli::make_self_signed(certs_dir, cert_names, cert_days) ? 0 : 1;
   if (sqlc->parsed()) {
     if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";
     signal(SIGPIPE, SIG_IGN);
