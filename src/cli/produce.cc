@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/endpoint.h"
 #include "net/http.h"
 #include "net/http_client.h"
 #include "net/sigv4.h"
@@ -29,24 +30,6 @@ std::string format_ts(int64_t ms) {
   return s;  // 2026-11-24 12:48:00.123
 }
 
-bool parse_endpoint(const std::string& ep, std::string* host, uint16_t* port) {
-  std::string rest = ep;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  else if (rest.rfind("https://", 0) == 0) return false;
-  auto slash = rest.find('/');
-  if (slash != std::string::npos) rest = rest.substr(0, slash);
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) {
-    *host = rest;
-    *port = 80;
-    return !host->empty();
-  }
-  *host = rest.substr(0, colon);
-  int p = std::atoi(rest.c_str() + colon + 1);
-  if (p <= 0 || p > 65535) return false;
-  *port = static_cast<uint16_t>(p);
-  return !host->empty();
-}
 
 struct Target {
   std::string host;
@@ -55,7 +38,7 @@ struct Target {
 };
 
 bool resolve_target(const ProduceOptions& o, Target* t) {
-  if (!parse_endpoint(o.endpoint, &t->host, &t->port)) {
+  if (!parse_http_endpoint(o.endpoint, &t->host, &t->port)) {
     std::fprintf(stderr, "produce: bad endpoint %s (want http://host:port)\n", o.endpoint.c_str());
     return false;
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/endpoint.h"
 #include "net/http.h"
 #include "net/http_client.h"
 #include "server/credentials.h"
@@ -16,19 +17,6 @@
 namespace sl::cli {
 namespace {
 
-bool parse_endpoint(const std::string& ep, std::string* host, uint16_t* port) {
-  std::string rest = ep;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  auto slash = rest.find('/');
-  if (slash != std::string::npos) rest = rest.substr(0, slash);
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = rest.substr(0, colon);
-  int p = std::atoi(rest.c_str() + colon + 1);
-  if (p <= 0 || p > 65535) return false;
-  *port = static_cast<uint16_t>(p);
-  return true;
-}
 
 std::string cell_text(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -185,7 +173,7 @@ std::vector<std::string> split_statements(const std::string& text, std::string* 
 int run_sql_shell(const SqlShellOptions& o) {
   std::string host;
   uint16_t port;
-  if (!parse_endpoint(o.endpoint, &host, &port)) {
+  if (!parse_http_endpoint(o.endpoint, &host, &port)) {
     std::fprintf(stderr, "sql: bad endpoint %s (want http://host:port)\n", o.endpoint.c_str());
     return 2;
   }

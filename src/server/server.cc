@@ -18,6 +18,7 @@
 #include "sql/engine.h"
 #include "util/base64.h"
 #include "util/hash.h"
+#include "util/json.h"
 #include "util/time.h"
 
 namespace sl::server {
@@ -27,15 +28,11 @@ net::HttpResponse json_error(int status, std::string_view type, std::string_view
                              const char* content_type = "application/x-amz-json-1.1") {
   net::HttpResponse r;
   r.status = status;
-  std::string body = "{\"__type\":\"";
-  body += type;
-  body += "\",\"message\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') body.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    body.push_back(c);
-  }
-  body += "\"}";
+  std::string body = "{\"__type\":";
+  append_json_string(body, type);
+  body += ",\"message\":";
+  append_json_string(body, message);
+  body += "}";
   r.body = std::move(body);
   r.headers.emplace_back("content-type", content_type);
   return r;
@@ -192,7 +189,9 @@ class ServerImpl final : public Server {
         r.status = 401;
         r.headers.emplace_back("content-type", "application/json");
         r.headers.emplace_back("www-authenticate", "Basic realm=\"streamlake\"");
-        r.body = "{\"error\":{\"code\":\"28000\",\"message\":\"" + why + "\",\"position\":-1}}";
+        r.body = "{\"error\":{\"code\":\"28000\",\"message\":";
+        append_json_string(r.body, why);
+        r.body += ",\"position\":-1}}";
         sink->respond(std::move(r));
         return;
       }
