@@ -98,7 +98,7 @@ namespace {
 
 TEST(Json, EscapesQuotesBackslashesAndControlCharacters) {
   std::string out;
-  append_json_string(out, std::string_view("a\"b\\c\n\t\x01\x1f d\xc3\xa9", 14));
+  append_json_string(out, "a\"b\\c\n\t\x01\x1f d\xc3\xa9");
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u001f d\xc3\xa9\"");
   out.clear();
   append_json_string(out, "");
