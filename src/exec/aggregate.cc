@@ -19,8 +19,31 @@ class CountState final : public AggregateState {
   explicit CountState(bool star) : star_(star) {}
   void resize(size_t n) override { c_.resize(n, 0); }
   void update(std::vector<Vector>& args, const uint32_t* g, size_t n, const int8_t* signs) override {
+    if (star_ && !signs) {
+      for (size_t i = 0; i < n; i++) c_[g[i]]++;
+      return;
+    }
+    if (!star_ && !signs && args[0].all_valid()) {
+      for (size_t i = 0; i < n; i++) c_[g[i]]++;
+      return;
+    }
     for (size_t i = 0; i < n; i++)
       if (star_ || args[0].is_valid(i)) c_[g[i]] += signs ? signs[i] : 1;
+  }
+  void update_single(std::vector<Vector>& args, size_t n, const int8_t* signs) override {
+    int64_t c = 0;
+    if (!signs && (star_ || args[0].all_valid())) {
+      c = static_cast<int64_t>(n);
+    } else {
+      for (size_t i = 0; i < n; i++)
+        if (star_ || args[0].is_valid(i)) c += signs ? signs[i] : 1;
+    }
+    c_[0] += c;
+  }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<CountState&>(o);
+    for (size_t g = 0; g < n; g++) c_[t[g]] += x.c_[g];
   }
   void finalize(Vector& out, size_t first, size_t n) override {
     for (size_t i = 0; i < n; i++) out.data<int64_t>()[i] = c_[first + i];
@@ -41,6 +64,18 @@ class SumState final : public AggregateState {
   void resize(size_t n) override { s_.resize(n, Acc{}); c_.resize(n, 0); }
   void update(std::vector<Vector>& args, const uint32_t* g, size_t n, const int8_t* signs) override {
     const In* d = args[0].data<In>();
+    if (!signs && args[0].all_valid()) {
+      for (size_t i = 0; i < n; i++) {
+        uint32_t k = g[i];
+        c_[k]++;
+        if constexpr (std::is_integral_v<Acc>) {
+          if (__builtin_add_overflow(s_[k], static_cast<Acc>(d[i]), &s_[k])) throw_overflow(in_.id == T::kNumeric ? "numeric" : "bigint");
+        } else {
+          s_[k] += static_cast<Acc>(d[i]);
+        }
+      }
+      return;
+    }
     for (size_t i = 0; i < n; i++) {
       if (args[0].is_null(i)) continue;
       int sg = signs ? signs[i] : 1;
@@ -74,6 +109,35 @@ class SumState final : public AggregateState {
     }
   }
   void clear(size_t g) override { s_[g] = Acc{}; c_[g] = 0; }
+  void update_single(std::vector<Vector>& args, size_t n, const int8_t* signs) override {
+    if (signs || !args[0].all_valid()) return AggregateState::update_single(args, n, signs);
+    const In* d = args[0].data<In>();
+    if constexpr (std::is_integral_v<Acc> && sizeof(In) <= 4) {
+      int64_t acc = 0;  // n <= 2^31 values of at most 32 bits cannot overflow
+      for (size_t i = 0; i < n; i++) acc += d[i];
+      if (__builtin_add_overflow(s_[0], acc, &s_[0])) throw_overflow("bigint");
+    } else if constexpr (std::is_integral_v<Acc>) {
+      for (size_t i = 0; i < n; i++)
+        if (__builtin_add_overflow(s_[0], static_cast<Acc>(d[i]), &s_[0])) throw_overflow(in_.id == T::kNumeric ? "numeric" : "bigint");
+    } else {
+      Acc acc = s_[0];
+      for (size_t i = 0; i < n; i++) acc += static_cast<Acc>(d[i]);
+      s_[0] = acc;
+    }
+    c_[0] += static_cast<int64_t>(n);
+  }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<SumState&>(o);
+    for (size_t g = 0; g < n; g++) {
+      c_[t[g]] += x.c_[g];
+      if constexpr (std::is_integral_v<Acc>) {
+        if (__builtin_add_overflow(s_[t[g]], x.s_[g], &s_[t[g]])) throw_overflow(in_.id == T::kNumeric ? "numeric" : "bigint");
+      } else {
+        s_[t[g]] += x.s_[g];
+      }
+    }
+  }
   size_t memory_bytes() const override { return s_.capacity() * sizeof(Acc) + c_.capacity() * 8; }
 
  private:
@@ -109,6 +173,14 @@ class IntervalSumState final : public AggregateState {
     }
   }
   void clear(size_t g) override { s_[g] = Interval{}; c_[g] = 0; }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<IntervalSumState&>(o);
+    for (size_t g = 0; g < n; g++) {
+      c_[t[g]] += x.c_[g];
+      s_[t[g]].months += x.s_[g].months; s_[t[g]].days += x.s_[g].days; s_[t[g]].micros += x.s_[g].micros;
+    }
+  }
   size_t memory_bytes() const override { return s_.capacity() * 16 + c_.capacity() * 8; }
 
  private:
@@ -124,10 +196,33 @@ class MinMaxState final : public AggregateState {
   void resize(size_t n) override { v_.resize(n); has_.resize(n, 0); }
   void update(std::vector<Vector>& args, const uint32_t* g, size_t n, const int8_t*) override {
     const V* d = args[0].data<V>();
+    if (args[0].all_valid()) {
+      if (max_) {
+        for (size_t i = 0; i < n; i++) {
+          uint32_t k = g[i];
+          if (!has_[k] || cmp3(d[i], v_[k]) > 0) { v_[k] = d[i]; has_[k] = 1; }
+        }
+      } else {
+        for (size_t i = 0; i < n; i++) {
+          uint32_t k = g[i];
+          if (!has_[k] || cmp3(d[i], v_[k]) < 0) { v_[k] = d[i]; has_[k] = 1; }
+        }
+      }
+      return;
+    }
     for (size_t i = 0; i < n; i++) {
       if (args[0].is_null(i)) continue;
       uint32_t k = g[i];
       if (!has_[k] || (max_ ? cmp3(d[i], v_[k]) > 0 : cmp3(d[i], v_[k]) < 0)) { v_[k] = d[i]; has_[k] = 1; }
+    }
+  }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<MinMaxState&>(o);
+    for (size_t g = 0; g < n; g++) {
+      if (!x.has_[g]) continue;
+      uint32_t k = t[g];
+      if (!has_[k] || (max_ ? cmp3(x.v_[g], v_[k]) > 0 : cmp3(x.v_[g], v_[k]) < 0)) { v_[k] = x.v_[g]; has_[k] = 1; }
     }
   }
   void finalize(Vector& out, size_t first, size_t n) override {
@@ -170,6 +265,16 @@ class StringMinMaxState final : public AggregateState {
   }
   void clear(size_t g) override { has_[g] = 0; }
   size_t memory_bytes() const override { return v_.capacity() * 40 + bytes_; }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<StringMinMaxState&>(o);
+    for (size_t g = 0; g < n; g++) {
+      if (!x.has_[g]) continue;
+      uint32_t k = t[g];
+      int c = has_[k] ? x.v_[g].compare(v_[k]) : 0;
+      if (!has_[k] || (max_ ? c > 0 : c < 0)) { bytes_ += x.v_[g].size(); v_[k] = x.v_[g]; has_[k] = 1; }
+    }
+  }
 
  private:
   bool max_;
@@ -197,6 +302,16 @@ class BoolState final : public AggregateState {
     }
   }
   void clear(size_t g) override { has_[g] = 0; v_[g] = and_; }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<BoolState&>(o);
+    for (size_t g = 0; g < n; g++) {
+      if (!x.has_[g]) continue;
+      uint32_t k = t[g];
+      v_[k] = has_[k] ? (and_ ? (v_[k] && x.v_[g]) : (v_[k] || x.v_[g])) : x.v_[g];
+      has_[k] = 1;
+    }
+  }
   size_t memory_bytes() const override { return v_.capacity() * 2; }
 
  private:
@@ -270,6 +385,12 @@ class HllState final : public AggregateState {
     }
   }
   void clear(size_t g) override { std::fill(regs_.begin() + g * kM, regs_.begin() + (g + 1) * kM, 0); }
+  bool mergeable() const override { return true; }
+  void combine(AggregateState& o, const uint32_t* t, size_t n) override {
+    auto& x = static_cast<HllState&>(o);
+    for (size_t g = 0; g < n; g++)
+      for (size_t k = 0; k < kM; k++) regs_[t[g] * kM + k] = std::max(regs_[t[g] * kM + k], x.regs_[g * kM + k]);
+  }
   size_t memory_bytes() const override { return regs_.capacity(); }
 
  private:
@@ -350,6 +471,16 @@ class DistinctState final : public AggregateState {
 };
 
 }  // namespace
+
+void AggregateState::update_single(std::vector<Vector>& args, size_t n, const int8_t* signs) {
+  thread_local std::vector<uint32_t> zeros;
+  if (zeros.size() < n) zeros.assign(n, 0);
+  update(args, zeros.data(), n, signs);
+}
+
+void AggregateState::combine(AggregateState&, const uint32_t*, size_t) {
+  throw InternalError("aggregate state cannot be combined");
+}
 
 bool is_aggregate_function(const std::string& name) {
   static const char* names[] = {"count", "sum", "avg", "min", "max", "bool_and", "bool_or", "every",

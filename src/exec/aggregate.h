@@ -43,6 +43,13 @@ class AggregateState {
   // Forgets group g's contents (window frames restart per partition).
   virtual void clear(size_t g) = 0;
   virtual size_t memory_bytes() const = 0;
+  // Every row in group 0 (aggregates without GROUP BY); the default calls update().
+  virtual void update_single(std::vector<Vector>& args, size_t n, const int8_t* signs);
+  // Parallel aggregation: whether combine() is supported, and folds `other` (the same
+  // kind of state, filled by another thread) into this one: other's group g goes to this
+  // state's group target[g], for g < n. REQUIRES: resize() covers every target.
+  virtual bool mergeable() const { return false; }
+  virtual void combine(AggregateState& other, const uint32_t* target, size_t n);
 };
 
 // `fraction` is the constant percentile for percentile_cont/approx_percentile.

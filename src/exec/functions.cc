@@ -131,6 +131,50 @@ int64_t date_trunc_us(std::string_view unit_in, int64_t us) {
   throw SqlError(sqlstate::kInvalidParameter, "unit \"" + std::string(unit_in) + "\" not recognized");
 }
 
+// Microseconds of a fixed-length date_trunc unit (microsecond .. day), 0 for the others.
+int64_t fixed_trunc_step(std::string_view unit_in) {
+  std::string unit = lower_str(unit_in);
+  if (unit == "microseconds" || unit == "microsecond") return 1;
+  if (unit == "milliseconds" || unit == "millisecond") return 1000;
+  if (unit == "second" || unit == "seconds") return kMicrosPerSecond;
+  if (unit == "minute" || unit == "minutes") return 60 * kMicrosPerSecond;
+  if (unit == "hour" || unit == "hours") return 3600 * kMicrosPerSecond;
+  if (unit == "day" || unit == "days") return kMicrosPerDay;
+  return 0;
+}
+
+// date_trunc over a batch: the unit is parsed once per run of equal unit strings (a
+// constant unit: once per batch); fixed-length units are a floor division.
+void date_trunc_kernel(const Vector& units, const Vector& ts, Vector& out, size_t n) {
+  const StringRef* u = units.data<StringRef>();
+  const int64_t* t = ts.data<int64_t>();
+  int64_t* o = out.data<int64_t>();
+  size_t i = 0;
+  while (i < n) {
+    if (units.is_null(i) || ts.is_null(i)) { out.set_null(i); i++; continue; }
+    StringRef unit = u[i];
+    size_t j = i + 1;
+    while (j < n && units.is_valid(j) && (u[j].ptr == unit.ptr ? u[j].len == unit.len : u[j] == unit)) j++;
+    int64_t step = fixed_trunc_step(unit.view());
+    if (step == 1) {
+      for (size_t k = i; k < j; k++) o[k] = t[k];
+    } else if (step > 0) {
+      for (size_t k = i; k < j; k++) {
+        int64_t q = t[k] / step;
+        q -= (t[k] % step != 0) & (t[k] < 0);
+        o[k] = q * step;
+      }
+    } else {
+      for (size_t k = i; k < j; k++)
+        if (ts.is_valid(k)) o[k] = date_trunc_us(unit.view(), t[k]);
+    }
+    if (!ts.all_valid())
+      for (size_t k = i; k < j; k++)
+        if (ts.is_null(k)) out.set_null(k);
+    i = j;
+  }
+}
+
 double date_part_us(std::string_view unit_in, int64_t us) {
   std::string unit = lower_str(unit_in);
   if (unit.size() > 1 && unit.back() == 's' && unit != "epochs") unit.pop_back();
@@ -783,7 +827,7 @@ void register_all() {
     LogicalType t = a[1].id == T::kTimestampTz ? LogicalType(T::kTimestampTz) : LogicalType(T::kTimestamp);
     if (!(a[1].is_temporal() || a[1].id == T::kNull || a[1].id == T::kVarchar)) return false;
     *b = {"date_trunc", t, {T::kVarchar, t}, [](std::vector<Vector>& v, size_t n, Vector& out, ExecContext&) {
-            binary_loop<StringRef, int64_t, int64_t>(v[0], v[1], out, n, [](StringRef u, int64_t us) { return date_trunc_us(u.view(), us); });
+            date_trunc_kernel(v[0], v[1], out, n);
           }};
     return true;
   });

@@ -88,16 +88,23 @@ ScanOp::ScanOp(std::string table, std::vector<std::shared_ptr<const DataChunk>> 
 bool ScanOp::get_data(DataChunk& out, ExecContext&) {
   while (pos_ < chunks_.size() && chunks_[pos_]->size() == 0) pos_++;
   if (pos_ >= chunks_.size()) return false;
-  const DataChunk& c = *chunks_[pos_++];
-  if (c.size() <= out.capacity()) {
-    for (size_t k = 0; k < ids_.size(); k++) out.column(k).reference(c.column(ids_[k]));
-    out.set_size(c.size());
-  } else {
-    throw InternalError("stored chunk larger than the vector size");
-  }
-  if (c.has_signs())
-    for (size_t i = 0; i < c.size(); i++) out.set_sign(i, c.sign(i));
+  read_chunk(pos_++, out);
   return true;
+}
+
+int64_t ScanOp::row_count() const {
+  int64_t n = 0;
+  for (auto& c : chunks_) n += static_cast<int64_t>(c->size());
+  return n;
+}
+
+void ScanOp::read_chunk(size_t i, DataChunk& out) const {
+  const DataChunk& c = *chunks_[i];
+  if (c.size() > out.capacity()) throw InternalError("stored chunk larger than the vector size");
+  for (size_t k = 0; k < ids_.size(); k++) out.column(k).reference(c.column(ids_[k]));
+  out.set_size(c.size());
+  if (c.has_signs())
+    for (size_t r = 0; r < c.size(); r++) out.set_sign(r, c.sign(r));
 }
 
 ValuesOp::ValuesOp(std::vector<LogicalType> types, std::vector<std::vector<ExprPtr>> rows)
@@ -123,22 +130,34 @@ FilterOp::FilterOp(std::vector<LogicalType> types, ExprPtr predicate)
     : PhysicalOperator(std::move(types)), pred_(std::move(predicate)) {}
 
 OpResult FilterOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
-  Vector b(TypeId::kBoolean, cap_of(in));
+  size_t n = in.size(), cap = cap_of(in);
+  if (!mask_ || mask_->capacity() < cap) mask_ = std::make_unique<Vector>(TypeId::kBoolean, cap);
+  Vector& b = *mask_;
   pred_->eval(in, b, ctx);
-  SelectionVector sel;
+  sel_.resize(n);
   const uint8_t* d = b.data<uint8_t>();
-  for (size_t i = 0; i < in.size(); i++)
-    if (b.is_valid(i) && d[i]) sel.idx.push_back(static_cast<uint32_t>(i));
-  if (sel.size() == in.size()) {
-    for (size_t c = 0; c < in.column_count(); c++) out.column(c).reference(in.column(c));
-    out.set_size(in.size());
-    if (in.has_signs()) for (size_t i = 0; i < in.size(); i++) out.set_sign(i, in.sign(i));
+  size_t m = 0;
+  if (b.all_valid()) {
+    for (size_t i = 0; i < n; i++) { sel_[m] = static_cast<uint32_t>(i); m += d[i] != 0; }
   } else {
-    for (size_t c = 0; c < in.column_count(); c++) out.column(c).gather(in.column(c), sel.idx.data(), sel.size());
-    out.set_size(sel.size());
-    if (in.has_signs()) for (size_t k = 0; k < sel.size(); k++) out.set_sign(k, in.sign(sel.idx[k]));
+    for (size_t i = 0; i < n; i++) { sel_[m] = static_cast<uint32_t>(i); m += (d[i] != 0) & b.is_valid(i); }
+  }
+  if (m == n) {
+    for (size_t c = 0; c < in.column_count(); c++) out.column(c).reference(in.column(c));
+    out.set_size(n);
+    if (in.has_signs()) for (size_t i = 0; i < n; i++) out.set_sign(i, in.sign(i));
+  } else {
+    for (size_t c = 0; c < in.column_count(); c++) out.column(c).gather(in.column(c), sel_.data(), m);
+    out.set_size(m);
+    if (in.has_signs()) for (size_t k = 0; k < m; k++) out.set_sign(k, in.sign(sel_[k]));
   }
   return OpResult::kNeedMoreInput;
+}
+
+std::unique_ptr<PhysicalOperator> FilterOp::clone_for_thread() const {
+  auto f = std::make_unique<FilterOp>(types_, pred_->clone());
+  f->estimated_rows = estimated_rows;
+  return f;
 }
 
 ProjectOp::ProjectOp(std::vector<ExprPtr> exprs) : PhysicalOperator({}), exprs_(std::move(exprs)) {
@@ -149,6 +168,12 @@ std::string ProjectOp::details() const {
   std::string s;
   for (size_t i = 0; i < exprs_.size(); i++) s += (i ? ", " : "") + exprs_[i]->to_string();
   return s;
+}
+
+std::unique_ptr<PhysicalOperator> ProjectOp::clone_for_thread() const {
+  std::vector<ExprPtr> e;
+  for (auto& x : exprs_) e.push_back(x->clone());
+  return std::make_unique<ProjectOp>(std::move(e));
 }
 
 OpResult ProjectOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
@@ -184,10 +209,6 @@ OpResult LimitOp::execute(DataChunk& in, DataChunk& out, ExecContext&) {
 
 // ---- Hash aggregate ----------------------------------------------------------------------
 
-struct HashAggregateOp::Map {
-  std::unordered_map<std::string, uint32_t> m;
-};
-
 static std::vector<LogicalType> agg_types(const std::vector<ExprPtr>& g, const std::vector<AggregateCall>& a) {
   std::vector<LogicalType> t;
   for (auto& e : g) t.push_back(e->type());
@@ -202,7 +223,7 @@ static std::vector<LogicalType> expr_types(const std::vector<ExprPtr>& g) {
 
 HashAggregateOp::HashAggregateOp(std::vector<ExprPtr> groups, std::vector<AggregateCall> aggs)
     : PhysicalOperator(agg_types(groups, aggs)), groups_(std::move(groups)), aggs_(std::move(aggs)),
-      keys_(expr_types(groups_)), map_(std::make_unique<Map>()) {
+      keys_(expr_types(groups_)), table_(std::make_unique<KeyTable>(expr_types(groups_))) {
   for (auto& a : aggs_) states_.push_back(make_aggregate_state(a.sig, a.distinct, a.fraction));
   if (groups_.empty()) {
     refs_.push_back({ChunkCollection::kNullRef, 0});
@@ -219,48 +240,98 @@ std::string HashAggregateOp::details() const {
   return s;
 }
 
+void HashAggregateOp::assign_groups(const std::vector<const Vector*>& cols, const DataChunk* keys, size_t n,
+                                    uint32_t* gids, ExecContext& ctx) {
+  fresh_.clear();
+  table_->find_or_insert(cols, n, gids, &fresh_);
+  if (fresh_.empty()) return;
+  uint32_t chunk = static_cast<uint32_t>(keys_.chunks().size());
+  for (size_t k = 0; k < fresh_.size(); k++) refs_.push_back({chunk, static_cast<uint32_t>(k)});
+  DataChunk nk = gather_chunk(*keys, fresh_);
+  int64_t added = static_cast<int64_t>(keys_.append(nk) + fresh_.size() * sizeof(ChunkCollection::RowRef));
+  size_t tb = table_->memory_bytes();
+  if (tb > table_bytes_) added += static_cast<int64_t>(tb - table_bytes_);
+  table_bytes_ = std::max(tb, table_bytes_);
+  ctx.memory.grow(added);
+  charged_ += added;
+  for (auto& s : states_) s->resize(refs_.size());
+}
+
+void HashAggregateOp::account_states(ExecContext& ctx) {
+  size_t sb = 0;
+  for (auto& s : states_) sb += s->memory_bytes();
+  if (sb > state_bytes_) {
+    ctx.memory.grow(static_cast<int64_t>(sb - state_bytes_));
+    charged_ += static_cast<int64_t>(sb - state_bytes_);
+    state_bytes_ = sb;
+  }
+}
+
 void HashAggregateOp::sink(DataChunk& in, ExecContext& ctx) {
   size_t n = in.size(), cap = cap_of(in);
-  std::vector<uint32_t> gids(n, 0);
+  if (args_.size() != aggs_.size() || (!args_.empty() && !args_[0].empty() && args_[0][0].capacity() < cap) ||
+      (gv_ && gv_->capacity() < cap)) {
+    args_.clear();
+    for (auto& a : aggs_) {
+      args_.emplace_back();
+      for (auto& e : a.args) args_.back().emplace_back(e->type(), cap);
+    }
+    gv_.reset();
+  }
   if (!groups_.empty()) {
-    DataChunk gv(keys_.types(), cap);
+    if (!gv_) gv_ = std::make_unique<DataChunk>(keys_.types(), cap);
+    DataChunk& gv = *gv_;
     std::vector<const Vector*> cols;
     for (size_t g = 0; g < groups_.size(); g++) {
       groups_[g]->eval(in, gv.column(g), ctx);
       cols.push_back(&gv.column(g));
     }
     gv.set_size(n);
-    encode_keys(cols, n, {}, enc_);
-    std::vector<uint32_t> fresh;
-    size_t added = 0;
-    for (size_t i = 0; i < n; i++) {
-      auto [it, inserted] = map_->m.try_emplace(enc_[i], static_cast<uint32_t>(refs_.size()));
-      if (inserted) {
-        added += enc_[i].size() + 64;
-        refs_.push_back({static_cast<uint32_t>(keys_.chunks().size()), static_cast<uint32_t>(fresh.size())});
-        fresh.push_back(static_cast<uint32_t>(i));
-      }
-      gids[i] = it->second;
-    }
-    if (!fresh.empty()) {
-      DataChunk nk = gather_chunk(gv, fresh);
-      added += keys_.append(nk);
-      ctx.memory.grow(static_cast<int64_t>(added));
-    }
-    for (auto& s : states_) s->resize(refs_.size());
+    gids_.resize(n);
+    assign_groups(cols, &gv, n, gids_.data(), ctx);
   }
   for (size_t a = 0; a < aggs_.size(); a++) {
-    std::vector<Vector> args;
-    for (auto& e : aggs_[a].args) {
-      args.emplace_back(e->type(), cap);
-      e->eval(in, args.back(), ctx);
-    }
-    states_[a]->update(args, gids.data(), n, in.signs());
+    auto& args = args_[a];
+    for (size_t k = 0; k < aggs_[a].args.size(); k++) aggs_[a].args[k]->eval(in, args[k], ctx);
+    if (groups_.empty()) states_[a]->update_single(args, n, in.signs());
+    else states_[a]->update(args, gids_.data(), n, in.signs());
   }
-  size_t sb = 0;
-  for (auto& s : states_) sb += s->memory_bytes();
-  if (sb > state_bytes_) ctx.memory.grow(static_cast<int64_t>(sb - state_bytes_));
-  state_bytes_ = std::max(sb, state_bytes_);
+  account_states(ctx);
+}
+
+std::unique_ptr<PhysicalOperator> HashAggregateOp::make_local_sink() const {
+  for (auto& s : states_)
+    if (!s->mergeable()) return nullptr;
+  std::vector<ExprPtr> g;
+  for (auto& e : groups_) g.push_back(e->clone());
+  std::vector<AggregateCall> calls;
+  for (auto& a : aggs_) {
+    AggregateCall c{a.sig, {}, a.distinct, a.fraction, a.display};
+    for (auto& e : a.args) c.args.push_back(e->clone());
+    calls.push_back(std::move(c));
+  }
+  return std::make_unique<HashAggregateOp>(std::move(g), std::move(calls));
+}
+
+void HashAggregateOp::merge_local(PhysicalOperator& local_op, ExecContext& ctx) {
+  auto& local = static_cast<HashAggregateOp&>(local_op);
+  std::vector<uint32_t> target;
+  if (groups_.empty()) {
+    target.push_back(0);
+  } else {
+    target.resize(local.refs_.size());
+    size_t at = 0;
+    for (auto& c : local.keys_.chunks()) {
+      std::vector<const Vector*> cols;
+      for (size_t g = 0; g < c.column_count(); g++) cols.push_back(&c.column(g));
+      assign_groups(cols, &c, c.size(), target.data() + at, ctx);
+      at += c.size();
+    }
+  }
+  for (size_t a = 0; a < states_.size(); a++) states_[a]->combine(*local.states_[a], target.data(), target.size());
+  account_states(ctx);
+  ctx.memory.shrink(local.charged_);
+  local.charged_ = 0;
 }
 
 void HashAggregateOp::finalize(ExecContext&) {}

@@ -20,6 +20,7 @@
 #include "exec/aggregate.h"
 #include "exec/context.h"
 #include "exec/expression.h"
+#include "exec/hashtable.h"
 #include "exec/keys.h"
 #include "exec/vector.h"
 
@@ -56,6 +57,17 @@ class PhysicalOperator {
   // Sink side (breakers and the build side of joins).
   virtual void sink(DataChunk& in, ExecContext& ctx) {}
   virtual void finalize(ExecContext& ctx) {}
+
+  // Morsel-driven parallelism (Executor). A streaming operator that can run on several
+  // threads returns a copy for another thread: same plan, its own per-chunk state,
+  // read-only shared state (a join's built table). nullptr: it runs on one thread only.
+  virtual std::unique_ptr<PhysicalOperator> clone_for_thread() const { return nullptr; }
+  // A breaker that several threads can feed returns an empty thread-local sink of the
+  // same kind; each thread sinks into its own, then the Executor calls merge_local() on
+  // the original once per local (one thread at a time) before finalize(). nullptr: the
+  // pipeline into this sink runs on one thread.
+  virtual std::unique_ptr<PhysicalOperator> make_local_sink() const { return nullptr; }
+  virtual void merge_local(PhysicalOperator& local, ExecContext& ctx) {}
 
   std::vector<std::unique_ptr<PhysicalOperator>> children;
   // Rows expected (planner estimate, for EXPLAIN); -1 unknown.
@@ -100,6 +112,10 @@ class ScanOp final : public PhysicalOperator {
   std::string details() const override { return table_; }
   bool is_source() const override { return true; }
   bool get_data(DataChunk& out, ExecContext& ctx) override;
+  // Parallel scans: the stored chunks, and chunk i projected into `out`.
+  size_t chunk_count() const { return chunks_.size(); }
+  int64_t row_count() const;
+  void read_chunk(size_t i, DataChunk& out) const;
 
  private:
   std::string table_;
@@ -128,9 +144,12 @@ class FilterOp final : public PhysicalOperator {
   std::string name() const override { return "FILTER"; }
   std::string details() const override { return pred_->to_string(); }
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
+  std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
 
  private:
   ExprPtr pred_;
+  std::unique_ptr<Vector> mask_;
+  std::vector<uint32_t> sel_;
 };
 
 class ProjectOp final : public PhysicalOperator {
@@ -139,6 +158,7 @@ class ProjectOp final : public PhysicalOperator {
   std::string name() const override { return "PROJECT"; }
   std::string details() const override;
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
+  std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
 
  private:
   std::vector<ExprPtr> exprs_;
@@ -175,17 +195,27 @@ class HashAggregateOp final : public PhysicalOperator {
   void finalize(ExecContext& ctx) override;
   bool get_data(DataChunk& out, ExecContext& ctx) override;
   size_t group_count() const { return refs_.size(); }
+  std::unique_ptr<PhysicalOperator> make_local_sink() const override;
+  void merge_local(PhysicalOperator& local, ExecContext& ctx) override;
 
  private:
+  // Group ids of rows [0, n) of key vectors `cols`, adding new groups (and their keys).
+  void assign_groups(const std::vector<const Vector*>& cols, const DataChunk* keys, size_t n,
+                     uint32_t* gids, ExecContext& ctx);
+  void account_states(ExecContext& ctx);
   std::vector<ExprPtr> groups_;
   std::vector<AggregateCall> aggs_;
   std::vector<std::unique_ptr<AggregateState>> states_;
   ChunkCollection keys_;
   std::vector<ChunkCollection::RowRef> refs_;
-  struct Map;
-  std::unique_ptr<Map> map_;
-  std::vector<std::string> enc_;
+  std::unique_ptr<KeyTable> table_;
+  // per-batch scratch
+  std::vector<std::vector<Vector>> args_;
+  std::unique_ptr<DataChunk> gv_;
+  std::vector<uint32_t> gids_, fresh_;
+  size_t table_bytes_ = 0;
   size_t state_bytes_ = 0;
+  int64_t charged_ = 0;  // bytes this operator added to the query's MemoryTracker
   size_t out_pos_ = 0;
 };
 

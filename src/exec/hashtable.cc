@@ -1,0 +1,164 @@
+#include "exec/hashtable.h"
+
+#include <cstring>
+
+#include "exec/keys.h"
+
+namespace sl::exec {
+
+uint64_t hash_bytes(const char* p, size_t n) {
+  const uint64_t k = 0x9E3779B97F4A7C15ULL;
+  uint64_t h = n * k;
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * k;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  if (n) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * k;
+  }
+  return hash_int(h);
+}
+
+namespace {
+bool int_like(TypeId t) {
+  switch (phys_type(t)) {
+    case PhysType::kU8: case PhysType::kI16: case PhysType::kI32: case PhysType::kI64: return t != TypeId::kNull;
+    default: return false;
+  }
+}
+constexpr uint64_t kNullHash = 0x5bd1e9955bd1e995ULL;
+}  // namespace
+
+struct KeyTable::Probe {
+  std::vector<uint64_t> h;
+  std::vector<int64_t> iv;
+  std::vector<uint8_t> null;
+  std::vector<StringRef> sv;
+  std::vector<std::string> enc;
+};
+
+KeyTable::KeyTable(std::vector<LogicalType> key_types) : types_(std::move(key_types)) {
+  if (types_.size() == 1 && int_like(types_[0].id)) mode_ = Mode::kInt;
+  else if (types_.size() == 1 && phys_type(types_[0].id) == PhysType::kStr) mode_ = Mode::kStr;
+  else mode_ = Mode::kEncoded;
+  slots_.assign(64, 0);
+  mask_ = 63;
+}
+
+size_t KeyTable::memory_bytes() const {
+  return slots_.capacity() * 4 + hashes_.capacity() * 8 + ikeys_.capacity() * 8 + inull_.capacity() +
+         skeys_.capacity() * sizeof(StringRef) + heap_.bytes();
+}
+
+void KeyTable::prepare(const std::vector<const Vector*>& cols, size_t n, Probe& p) const {
+  p.h.resize(n);
+  if (mode_ == Mode::kInt) {
+    const Vector& v = *cols[0];
+    p.iv.resize(n);
+    p.null.assign(n, 0);
+    dispatch_phys(v.type().id, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_integral_v<T>) {
+        const T* d = v.data<T>();
+        for (size_t i = 0; i < n; i++) { p.iv[i] = static_cast<int64_t>(d[i]); p.h[i] = hash_int(static_cast<uint64_t>(p.iv[i])); }
+      }
+    });
+    if (!v.all_valid())
+      for (size_t i = 0; i < n; i++)
+        if (v.is_null(i)) { p.null[i] = 1; p.iv[i] = 0; p.h[i] = kNullHash; }
+  } else if (mode_ == Mode::kStr) {
+    const Vector& v = *cols[0];
+    const StringRef* d = v.data<StringRef>();
+    p.sv.assign(d, d + n);
+    p.null.assign(n, 0);
+    for (size_t i = 0; i < n; i++) p.h[i] = hash_bytes(d[i].ptr, d[i].len);
+    if (!v.all_valid())
+      for (size_t i = 0; i < n; i++)
+        if (v.is_null(i)) { p.null[i] = 1; p.sv[i] = StringRef(); p.h[i] = kNullHash; }
+  } else {
+    encode_keys(cols, n, {}, p.enc);
+    p.sv.resize(n);
+    for (size_t i = 0; i < n; i++) {
+      p.sv[i] = StringRef(p.enc[i].data(), static_cast<uint32_t>(p.enc[i].size()));
+      p.h[i] = hash_bytes(p.enc[i].data(), p.enc[i].size());
+    }
+  }
+}
+
+void KeyTable::grow() {
+  size_t cap = slots_.size() * 2;
+  slots_.assign(cap, 0);
+  mask_ = cap - 1;
+  for (uint32_t id = 0; id < hashes_.size(); id++) {
+    uint64_t pos = hashes_[id] & mask_;
+    while (slots_[pos]) pos = (pos + 1) & mask_;
+    slots_[pos] = id + 1;
+  }
+}
+
+void KeyTable::find_or_insert(const std::vector<const Vector*>& cols, size_t n, uint32_t* ids,
+                              std::vector<uint32_t>* new_rows) {
+  thread_local Probe p;
+  prepare(cols, n, p);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t h = p.h[i];
+    uint64_t pos = h & mask_;
+    uint32_t found = kNone;
+    while (uint32_t s = slots_[pos]) {
+      uint32_t id = s - 1;
+      if (hashes_[id] == h) {
+        bool eq;
+        if (mode_ == Mode::kInt) eq = ikeys_[id] == p.iv[i] && inull_[id] == p.null[i];
+        else if (mode_ == Mode::kStr) eq = skeys_[id] == p.sv[i] && inull_[id] == p.null[i];
+        else eq = skeys_[id] == p.sv[i];
+        if (eq) { found = id; break; }
+      }
+      pos = (pos + 1) & mask_;
+    }
+    if (found == kNone) {
+      found = static_cast<uint32_t>(hashes_.size());
+      hashes_.push_back(h);
+      if (mode_ == Mode::kInt) {
+        ikeys_.push_back(p.iv[i]);
+        inull_.push_back(p.null[i]);
+      } else {
+        if (mode_ == Mode::kStr) inull_.push_back(p.null[i]);
+        skeys_.push_back(p.sv[i].len ? heap_.add(p.sv[i].view()) : StringRef());
+      }
+      slots_[pos] = found + 1;
+      if (new_rows) new_rows->push_back(static_cast<uint32_t>(i));
+      if (hashes_.size() * 2 > slots_.size()) grow();
+    }
+    ids[i] = found;
+  }
+}
+
+void KeyTable::find(const std::vector<const Vector*>& cols, size_t n, uint32_t* ids) const {
+  thread_local Probe p;
+  prepare(cols, n, p);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t h = p.h[i];
+    uint64_t pos = h & mask_;
+    uint32_t found = kNone;
+    while (uint32_t s = slots_[pos]) {
+      uint32_t id = s - 1;
+      if (hashes_[id] == h) {
+        bool eq;
+        if (mode_ == Mode::kInt) eq = ikeys_[id] == p.iv[i] && inull_[id] == p.null[i];
+        else if (mode_ == Mode::kStr) eq = skeys_[id] == p.sv[i] && inull_[id] == p.null[i];
+        else eq = skeys_[id] == p.sv[i];
+        if (eq) { found = id; break; }
+      }
+      pos = (pos + 1) & mask_;
+    }
+    ids[i] = found;
+  }
+}
+
+}  // namespace sl::exec
