@@ -1,9 +1,17 @@
 #include "exec/context.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "exec/error.h"
 #include "util/time.h"
 
 namespace sl::exec {
+
+int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(std::min(n, 64u));
+}
 
 void MemoryTracker::grow(int64_t bytes) {
   int64_t now = used_.fetch_add(bytes, std::memory_order_relaxed) + bytes;

@@ -1,6 +1,7 @@
 // ExecContext: per-query execution state shared by operators and expressions: memory
-// accounting against the query's limit, cancellation, the deadline and the statement
-// timestamp (now()). One per query; touched by the thread running its pipelines.
+// accounting against the query's limit, cancellation, the deadline, the statement
+// timestamp (now()) and the thread budget. One per query; shared read-only by the worker
+// threads of a parallel pipeline (MemoryTracker is atomic).
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,9 @@
 #include <memory>
 
 namespace sl::exec {
+
+// The machine's hardware threads (at least 1): the default for SET threads.
+int default_threads();
 
 // Bytes held by one query's operators (hash tables, sorts, materialized results).
 // grow() throws SqlError 53200 when the limit would be exceeded.
@@ -32,6 +36,7 @@ struct ExecContext {
   const std::atomic<bool>* cancelled = nullptr;  // tripped by another thread
   int64_t deadline_ns = 0;                       // mono_nanos() deadline, 0 = none
   int64_t statement_time_us = 0;                 // now() / current_timestamp
+  int threads = 1;                               // worker threads for parallel pipelines
   // Throws SqlError 57014 if the query was cancelled or ran past its deadline.
   void check_interrupt() const;
 };

@@ -6,22 +6,39 @@
 
 namespace sl::exec {
 
+namespace {
+inline uint64_t load8(const char* p) { uint64_t w; std::memcpy(&w, p, 8); return w; }
+inline uint32_t load4(const char* p) { uint32_t w; std::memcpy(&w, p, 4); return w; }
+
+// Equal byte strings; short ones with overlapping word loads instead of a memcmp call.
+inline bool bytes_eq(const StringRef& a, const StringRef& b) {
+  if (a.len != b.len) return false;
+  size_t n = a.len;
+  if (n >= 8 && n <= 16) return load8(a.ptr) == load8(b.ptr) && load8(a.ptr + n - 8) == load8(b.ptr + n - 8);
+  if (n >= 4 && n < 8) return load4(a.ptr) == load4(b.ptr) && load4(a.ptr + n - 4) == load4(b.ptr + n - 4);
+  return n == 0 || std::memcmp(a.ptr, b.ptr, n) == 0;
+}
+}  // namespace
+
 uint64_t hash_bytes(const char* p, size_t n) {
   const uint64_t k = 0x9E3779B97F4A7C15ULL;
   uint64_t h = n * k;
+  if (n <= 16) {
+    uint64_t a, b;
+    if (n >= 8) { a = load8(p); b = load8(p + n - 8); }
+    else if (n >= 4) { a = load4(p); b = load4(p + n - 4); }
+    else { a = n ? (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16 | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 | static_cast<uint8_t>(p[n - 1])) : 0; b = 0; }
+    h = (h ^ a) * k;
+    h = (h ^ (h >> 29) ^ b) * k;
+    return hash_int(h);
+  }
   while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * k;
+    h = (h ^ load8(p)) * k;
     h ^= h >> 29;
     p += 8;
     n -= 8;
   }
-  if (n) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * k;
-  }
+  if (n) h = (h ^ load8(p + n - 8)) * k;  // the original n > 16: the last 8 bytes are in range
   return hash_int(h);
 }
 
@@ -115,8 +132,8 @@ void KeyTable::find_or_insert(const std::vector<const Vector*>& cols, size_t n, 
       if (hashes_[id] == h) {
         bool eq;
         if (mode_ == Mode::kInt) eq = ikeys_[id] == p.iv[i] && inull_[id] == p.null[i];
-        else if (mode_ == Mode::kStr) eq = skeys_[id] == p.sv[i] && inull_[id] == p.null[i];
-        else eq = skeys_[id] == p.sv[i];
+        else if (mode_ == Mode::kStr) eq = bytes_eq(skeys_[id], p.sv[i]) && inull_[id] == p.null[i];
+        else eq = bytes_eq(skeys_[id], p.sv[i]);
         if (eq) { found = id; break; }
       }
       pos = (pos + 1) & mask_;
@@ -151,8 +168,8 @@ void KeyTable::find(const std::vector<const Vector*>& cols, size_t n, uint32_t* 
       if (hashes_[id] == h) {
         bool eq;
         if (mode_ == Mode::kInt) eq = ikeys_[id] == p.iv[i] && inull_[id] == p.null[i];
-        else if (mode_ == Mode::kStr) eq = skeys_[id] == p.sv[i] && inull_[id] == p.null[i];
-        else eq = skeys_[id] == p.sv[i];
+        else if (mode_ == Mode::kStr) eq = bytes_eq(skeys_[id], p.sv[i]) && inull_[id] == p.null[i];
+        else eq = bytes_eq(skeys_[id], p.sv[i]);
         if (eq) { found = id; break; }
       }
       pos = (pos + 1) & mask_;

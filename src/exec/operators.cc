@@ -1,7 +1,10 @@
 #include "exec/operators.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 
 #include "exec/error.h"
@@ -943,6 +946,93 @@ void Executor::build(PhysicalOperator* op, Pipeline* cur) {
   build(op->children[0].get(), cur);
 }
 
+namespace {
+
+// The source of one worker of a parallel scan pipeline: claims the scan's stored chunks
+// (the morsels) one at a time from a cursor shared by the workers.
+class MorselSource final : public PhysicalOperator {
+ public:
+  MorselSource(const ScanOp& scan, std::atomic<size_t>& cursor, const std::atomic<bool>& abort)
+      : PhysicalOperator(scan.types()), scan_(scan), cursor_(cursor), abort_(abort) {}
+  std::string name() const override { return "MORSEL_SCAN"; }
+  bool is_source() const override { return true; }
+  bool get_data(DataChunk& out, ExecContext&) override {
+    while (!abort_.load(std::memory_order_relaxed)) {
+      size_t i = cursor_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= scan_.chunk_count()) return false;
+      scan_.read_chunk(i, out);
+      if (out.size()) return true;
+    }
+    return false;
+  }
+
+ private:
+  const ScanOp& scan_;
+  std::atomic<size_t>& cursor_;
+  const std::atomic<bool>& abort_;
+};
+
+}  // namespace
+
+// Runs pipeline p (which has a sink) to completion: on ctx_.threads threads when its source
+// is a table scan of at least kParallelMinRows rows, every operator of the chain can be
+// cloned and the sink can be split into thread-local sinks; else on this thread.
+void Executor::run_to_sink(Pipeline& p) {
+  auto* scan = dynamic_cast<ScanOp*>(p.source);
+  size_t nthreads = static_cast<size_t>(std::max(1, ctx_.threads));
+  if (scan) nthreads = std::min(nthreads, scan->chunk_count());
+  if (nthreads > 1 && scan && scan->row_count() >= kParallelMinRows) {
+    std::vector<std::unique_ptr<Pipeline>> workers;
+    std::vector<OpPtr> owned;  // clones, morsel sources and local sinks
+    std::atomic<size_t> cursor{0};
+    std::atomic<bool> abort{false};
+    bool ok = true;
+    for (size_t t = 0; t < nthreads && ok; t++) {
+      auto w = std::make_unique<Pipeline>();
+      owned.push_back(std::make_unique<MorselSource>(*scan, cursor, abort));
+      w->source = owned.back().get();
+      for (auto* op : p.ops) {
+        if (t == 0) { w->ops.push_back(op); continue; }
+        auto c = op->clone_for_thread();
+        if (!c) { ok = false; break; }
+        w->ops.push_back(c.get());
+        owned.push_back(std::move(c));
+      }
+      if (t == 0) {
+        w->sink = p.sink;
+      } else if (ok) {
+        auto local = p.sink->make_local_sink();
+        if (!local) { ok = false; break; }
+        w->sink = local.get();
+        owned.push_back(std::move(local));
+      }
+      workers.push_back(std::move(w));
+    }
+    if (ok) {
+      std::vector<std::exception_ptr> errors(nthreads);
+      auto work = [&](size_t t) {
+        try {
+          Pipeline& w = *workers[t];
+          while (DataChunk* c = w.next(ctx_)) w.sink->sink(*c, ctx_);
+        } catch (...) {
+          errors[t] = std::current_exception();
+          abort.store(true, std::memory_order_relaxed);
+        }
+      };
+      std::vector<std::thread> threads;
+      for (size_t t = 1; t < nthreads; t++) threads.emplace_back(work, t);
+      work(0);
+      for (auto& th : threads) th.join();
+      for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+      for (size_t t = 1; t < nthreads; t++) p.sink->merge_local(*workers[t]->sink, ctx_);
+      p.source_done = true;
+      return;
+    }
+  }
+  while (DataChunk* c = p.next(ctx_)) p.sink->sink(*c, ctx_);
+}
+
 DataChunk* Executor::next() {
   if (!started_) {
     started_ = true;
@@ -950,7 +1040,7 @@ DataChunk* Executor::next() {
     // in dependency order (children before the pipeline that reads their sink).
     for (size_t i = 0; i + 1 < pipelines_.size(); i++) {
       auto& p = *pipelines_[i];
-      while (DataChunk* c = p.next(ctx_)) p.sink->sink(*c, ctx_);
+      run_to_sink(p);
       // A sink fed by several pipelines (union) is finalized once, by the last of them.
       bool last_feeder = true;
       for (size_t j = i + 1; j + 1 < pipelines_.size(); j++) last_feeder = last_feeder && pipelines_[j]->sink != p.sink;

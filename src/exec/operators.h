@@ -333,8 +333,18 @@ class UnionAllOp final : public PhysicalOperator {
 };
 
 // Runs a physical plan: dependency pipelines to completion, then streams the root.
+//
+// Parallelism (morsel-driven): a dependency pipeline whose source is a table scan of at
+// least kParallelMinRows rows runs on ctx.threads threads when every operator of its chain
+// has clone_for_thread() and its sink has make_local_sink(). Workers claim the scan's
+// stored chunks from a shared atomic cursor and push them through their own operator
+// copies into their own sink (worker 0 uses the originals); after all have joined, the
+// local sinks are merged into the original on the calling thread, in worker order. An
+// error on any worker stops the others and is rethrown. The root pipeline (pulled by the
+// caller) and smaller inputs run on the calling thread, so their row order is the serial one.
 class Executor {
  public:
+  static constexpr int64_t kParallelMinRows = 131072;
   Executor(OpPtr root, ExecContext& ctx);
   ~Executor();
   // Next chunk of the root, or nullptr at the end.
@@ -346,6 +356,7 @@ class Executor {
  private:
   struct Pipeline;
   void build(PhysicalOperator* op, Pipeline* cur);
+  void run_to_sink(Pipeline& p);
   OpPtr root_;
   ExecContext& ctx_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;  // execution order; last = root

@@ -130,6 +130,7 @@ std::unique_ptr<exec::ExecContext> make_context(const SessionOptions& o, const C
   ctx->cancelled = token.flag();
   if (o.timeout_ms > 0) ctx->deadline_ns = mono_nanos() + o.timeout_ms * 1000000;
   ctx->statement_time_us = now_millis() * 1000;
+  ctx->threads = std::max(1, o.threads);
   return ctx;
 }
 

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exec/context.h"
 #include "exec/error.h"
 #include "exec/types.h"
 #include "exec/vector.h"
@@ -42,6 +43,9 @@ struct SessionOptions {
   int64_t memory_limit_bytes = int64_t{1} << 30;  // per query; SET memory_limit = '512MB'
   int64_t timeout_ms = 0;                         // 0 = none; SET statement_timeout = 1000
   size_t batch_size = exec::kVectorSize;          // rows per result batch, <= kVectorSize
+  // Worker threads per query (morsel-driven parallelism); SET threads = 2. Default: the
+  // machine's cores (exec::default_threads()).
+  int threads = exec::default_threads();
 };
 
 // A flag another thread trips to stop a running query (pgwire CancelRequest, Ctrl-C).

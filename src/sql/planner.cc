@@ -2090,6 +2090,7 @@ StatementPlan plan_show(const std::string& name_in, PlanEnv& env) {
   if (name == "memory_limit") v = std::to_string(env.options->memory_limit_bytes);
   else if (name == "statement_timeout") v = std::to_string(env.options->timeout_ms);
   else if (name == "batch_size") v = std::to_string(env.options->batch_size);
+  else if (name == "threads") v = std::to_string(env.options->threads);
   else if (name == "server_version") v = "15.0";
   else if (name == "server_encoding" || name == "client_encoding") v = "UTF8";
   else if (name == "timezone" || name == "time zone") v = "UTC";
@@ -2115,6 +2116,7 @@ StatementPlan plan_set(const json& b, PlanEnv& env) {
     if (name == "memory_limit") env.options->memory_limit_bytes = d.memory_limit_bytes;
     else if (name == "statement_timeout") env.options->timeout_ms = d.timeout_ms;
     else if (name == "batch_size") env.options->batch_size = d.batch_size;
+    else if (name == "threads") env.options->threads = d.threads;
     else if (env.settings) env.settings->erase(name);
     sp.tag = kind == "VAR_RESET" ? "RESET" : "SET";
     return sp;
@@ -2135,6 +2137,10 @@ StatementPlan plan_set(const json& b, PlanEnv& env) {
     int64_t n = 0;
     if (!exec::parse_int64(value, &n) || n < 1) fail(ss::kInvalidParameter, "batch_size must be a positive integer");
     env.options->batch_size = static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(exec::kVectorSize)));
+  } else if (name == "threads") {
+    int64_t n = 0;
+    if (!exec::parse_int64(value, &n) || n < 1 || n > 64) fail(ss::kInvalidParameter, "threads must be an integer between 1 and 64");
+    env.options->threads = static_cast<int>(n);
   } else if (env.settings) {
     (*env.settings)[name] = value;
   }
