@@ -30,6 +30,17 @@ struct ServeFlags {
   std::string tls_cert, tls_key;
 };
 
+// The AWS solution's Spark Streaming job, as streaming SQL.
+constexpr const char* kDemoSql =
+    "CREATE TABLE IF NOT EXISTS records (zipcode int, product text, price int, ts timestamp) "
+    "WITH (connector = 'kinesis', stream = 'sales', format = 'csv', event_time = 'ts', "
+    "max_lateness = '5 seconds', start = 'earliest'); "
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS products AS "
+    "SELECT zipcode, product, price, ts FROM records WHERE price BETWEEN 40 AND 50; "
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS sales_per_minute WITH (emit = 'changes') AS "
+    "SELECT window_start, product, count(*) AS sales, avg(price) AS avg_price "
+    "FROM tumble(records, ts, interval '1 minute') GROUP BY window_start, product";
+
 int run_serve(const ServeFlags& f, bool demo) {
   sl::server::Config cfg;
   if (!f.config_file.empty()) {
@@ -77,7 +88,8 @@ int run_serve(const ServeFlags& f, bool demo) {
   std::printf("streamlake: data in %s, credentials in %s/credentials\n",
               std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
   std::fflush(stdout);
-  // The demo: the AWS solution's pipeline as far as it exists — stream `sales` and the
+  // The demo: the AWS solution's pipeline — stream `sales`, the stream table `records`
+  // over it, the view `products` (price between 40 and 50), a per-minute view, and the
   // sample producer at 100 records/s.
   std::thread producer;
   volatile bool producer_stop = false;
@@ -90,8 +102,19 @@ int run_serve(const ServeFlags& f, bool demo) {
     po.quiet = true;
     producer = std::thread([po, &producer_stop] {
       if (!sl::cli::ensure_stream(po, 2)) return;
+      sl::cli::SqlShellOptions so;
+      so.endpoint = po.endpoint;
+      so.credentials_file = po.credentials_file;
+      so.command = kDemoSql;
+      std::printf("streamlake demo: %s\n", kDemoSql);
+      std::fflush(stdout);
+      if (sl::cli::run_sql_shell(so) != 0)
+        std::fprintf(stderr, "streamlake demo: the pipeline's SQL failed (see above); producing anyway\n");
       std::printf("streamlake demo: producing 100 records/s of zipcode,productN,price,timestamp into "
                   "stream 'sales'\n");
+      std::fflush(stdout);
+      std::printf("streamlake demo: try  streamlake sql --data %s -c \"SELECT * FROM products LIMIT 10\"\n",
+                  po.credentials_file.substr(0, po.credentials_file.rfind('/')).c_str());
       std::fflush(stdout);
       int rc = sl::cli::run_produce(po, &producer_stop);
       if (rc != 0 && !producer_stop) std::fprintf(stderr, "streamlake demo: producer stopped (%d)\n", rc);
