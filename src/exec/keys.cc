@@ -76,6 +76,56 @@ void encode_keys(const std::vector<const Vector*>& cols, size_t n, const std::ve
   }
 }
 
+size_t fixed_key_width(LogicalType t) {
+  switch (phys_type(t.id)) {
+    case PhysType::kU8: return 2;
+    case PhysType::kI16: return 3;
+    case PhysType::kI32: return 5;
+    case PhysType::kI64: return 9;
+    case PhysType::kF32: case PhysType::kF64: return 9;
+    case PhysType::kInterval: return 17;
+    case PhysType::kStr: return 0;
+  }
+  return 0;
+}
+
+void encode_column_fixed(const Vector& v, size_t n, KeySpec spec, char* out) {
+  size_t w = fixed_key_width(v.type());
+  char null_byte = spec.nulls_first != spec.descending ? 0 : 2;
+  dispatch_phys(v.type().id, [&](auto tag) {
+    using T = decltype(tag);
+    const T* d = v.data<T>();
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, uint8_t>) {
+      using U = std::make_unsigned_t<T>;
+      for (size_t i = 0; i < n; i++) {
+        char* o = out + i * w;
+        U u = static_cast<U>(static_cast<U>(d[i]) ^ (U(1) << (sizeof(T) * 8 - 1)));
+        if constexpr (sizeof(T) == 8) u = __builtin_bswap64(u);
+        else if constexpr (sizeof(T) == 4) u = __builtin_bswap32(u);
+        else u = __builtin_bswap16(u);
+        o[0] = 1;
+        std::memcpy(o + 1, &u, sizeof(T));
+      }
+    } else {
+      std::string s;
+      for (size_t i = 0; i < n; i++) {
+        s.clear();
+        s.push_back(1);
+        encode_value<T>(s, d[i]);
+        std::memcpy(out + i * w, s.data(), w);
+      }
+    }
+  });
+  if (!v.all_valid())
+    for (size_t i = 0; i < n; i++)
+      if (v.is_null(i)) {
+        std::memset(out + i * w, 0, w);
+        out[i * w] = null_byte;
+      }
+  if (spec.descending)
+    for (size_t i = 0; i < n * w; i++) out[i] = static_cast<char>(~out[i]);
+}
+
 bool any_null(const std::vector<const Vector*>& cols, size_t i) {
   for (auto* c : cols)
     if (c->is_null(i)) return true;

@@ -22,6 +22,13 @@ struct KeySpec {
 void encode_keys(const std::vector<const Vector*>& cols, size_t n, const std::vector<KeySpec>& specs,
                  std::vector<std::string>& keys);
 
+// Bytes of one column's normalized key for type t (marker byte included), or 0 when the
+// width varies (text, bytea).
+size_t fixed_key_width(LogicalType t);
+// Writes the normalized key of rows [0, n) of v (the same bytes encode_keys writes for this
+// column) to out[i * w, (i + 1) * w) with w = fixed_key_width(v.type()) > 0.
+void encode_column_fixed(const Vector& v, size_t n, KeySpec spec, char* out);
+
 // Whether any of the key columns is NULL in row i.
 bool any_null(const std::vector<const Vector*>& cols, size_t i);
 

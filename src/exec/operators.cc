@@ -583,8 +583,16 @@ std::string SortOp::details() const {
   return s;
 }
 
+static bool row_less(const std::pair<std::string, ChunkCollection::RowRef>& a,
+                     const std::pair<std::string, ChunkCollection::RowRef>& b) {
+  int c = a.first.compare(b.first);
+  if (c) return c < 0;
+  return a.second.chunk != b.second.chunk ? a.second.chunk < b.second.chunk : a.second.row < b.second.row;
+}
+
 void SortOp::sink(DataChunk& in, ExecContext& ctx) {
   size_t n = in.size();
+  if (limit_ == 0 || n == 0) return;
   std::vector<Vector> kv;
   std::vector<const Vector*> cols;
   std::vector<KeySpec> specs;
@@ -595,6 +603,41 @@ void SortOp::sink(DataChunk& in, ExecContext& ctx) {
     specs.push_back(k.spec);
   }
   for (auto& v : kv) cols.push_back(&v);
+  if (limit_ > 0) {
+    // Top-N: once limit_ rows are held, rows whose first key sorts after the worst held
+    // row's are dropped before encoding their full keys.
+    sel_.clear();
+    size_t w = fixed_key_width(cols[0]->type());
+    if (rows_.size() == static_cast<size_t>(limit_) && w > 0 && rows_.front().first.size() >= w) {
+      prefix_.resize(n * w);
+      encode_column_fixed(*cols[0], n, specs[0], prefix_.data());
+      const unsigned char* thr = reinterpret_cast<const unsigned char*>(rows_.front().first.data());
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(prefix_.data());
+      for (size_t i = 0; i < n; i++, p += w) {
+        if (p[0] != thr[0]) { if (p[0] < thr[0]) sel_.push_back(static_cast<uint32_t>(i)); continue; }
+        if (cols[0]->is_null(i) || std::memcmp(p, thr, w) <= 0) sel_.push_back(static_cast<uint32_t>(i));
+      }
+      if (sel_.empty()) return;
+    } else {
+      sel_.resize(n);
+      std::iota(sel_.begin(), sel_.end(), 0);
+    }
+    if (sel_.size() == n) {
+      encode_keys(cols, n, specs, enc_);
+    } else {
+      std::vector<Vector> sub;
+      std::vector<const Vector*> subcols;
+      sub.reserve(cols.size());
+      for (auto* c : cols) {
+        sub.emplace_back(c->type(), std::max<size_t>(sel_.size(), 1));
+        sub.back().gather(*c, sel_.data(), sel_.size());
+      }
+      for (auto& v : sub) subcols.push_back(&v);
+      encode_keys(subcols, sel_.size(), specs, enc_);
+    }
+    offer(in, sel_, enc_, ctx);
+    return;
+  }
   std::vector<std::string> enc;
   encode_keys(cols, n, specs, enc);
   uint32_t chunk = static_cast<uint32_t>(data_.chunks().size());
@@ -604,23 +647,44 @@ void SortOp::sink(DataChunk& in, ExecContext& ctx) {
     rows_.emplace_back(std::move(enc[i]), ChunkCollection::RowRef{chunk, static_cast<uint32_t>(i)});
   }
   ctx.memory.grow(static_cast<int64_t>(bytes));
-  if (limit_ >= 0 && rows_.size() > static_cast<size_t>(2 * limit_ + 4096)) compact(ctx);
+  charged_ += static_cast<int64_t>(bytes);
 }
 
-static bool row_less(const std::pair<std::string, ChunkCollection::RowRef>& a,
-                     const std::pair<std::string, ChunkCollection::RowRef>& b) {
-  int c = a.first.compare(b.first);
-  if (c) return c < 0;
-  return a.second.chunk != b.second.chunk ? a.second.chunk < b.second.chunk : a.second.row < b.second.row;
+void SortOp::offer(const DataChunk& in, const std::vector<uint32_t>& sel, std::vector<std::string>& enc,
+                   ExecContext& ctx) {
+  size_t limit = static_cast<size_t>(limit_);
+  uint32_t chunk = static_cast<uint32_t>(data_.chunks().size());
+  std::vector<uint32_t> take;  // rows of `in` copied into the new chunk
+  for (size_t k = 0; k < sel.size(); k++) {
+    ChunkCollection::RowRef ref{chunk, static_cast<uint32_t>(take.size())};
+    if (rows_.size() < limit) {
+      rows_.emplace_back(std::move(enc[k]), ref);
+      std::push_heap(rows_.begin(), rows_.end(), row_less);
+    } else {
+      // New rows come after every held row, so they win only with a smaller key.
+      if (enc[k].compare(rows_.front().first) >= 0) continue;
+      std::pop_heap(rows_.begin(), rows_.end(), row_less);
+      rows_.back() = Row(std::move(enc[k]), ref);
+      std::push_heap(rows_.begin(), rows_.end(), row_less);
+    }
+    take.push_back(sel[k]);
+  }
+  if (take.empty()) return;
+  DataChunk part = gather_chunk(in, take);
+  if (in.has_signs())
+    for (size_t k = 0; k < take.size(); k++) part.set_sign(k, in.sign(take[k]));
+  size_t bytes = data_.append(part) + take.size() * 64;
+  ctx.memory.grow(static_cast<int64_t>(bytes));
+  charged_ += static_cast<int64_t>(bytes);
+  if (data_.row_count() > 2 * limit + 4096) compact(ctx);
 }
 
-// Keeps only the best `limit_` rows (top-N), copying them into a fresh collection.
+// Keeps only the held rows (top-N), copying them into a fresh collection.
 void SortOp::compact(ExecContext& ctx) {
-  size_t keep = std::min(rows_.size(), static_cast<size_t>(limit_));
-  std::partial_sort(rows_.begin(), rows_.begin() + keep, rows_.end(), row_less);
-  rows_.resize(keep);
+  std::sort(rows_.begin(), rows_.end(), row_less);
   ChunkCollection fresh(data_.types());
-  std::vector<std::pair<std::string, ChunkCollection::RowRef>> nrows;
+  std::vector<Row> nrows;
+  size_t bytes = 0;
   for (size_t start = 0; start < rows_.size(); start += kVectorSize) {
     size_t n = std::min(kVectorSize, rows_.size() - start);
     std::vector<ChunkCollection::RowRef> refs;
@@ -628,23 +692,52 @@ void SortOp::compact(ExecContext& ctx) {
     DataChunk c(data_.types());
     for (size_t col = 0; col < data_.types().size(); col++) data_.gather(col, refs.data(), n, c.column(col));
     c.set_size(n);
+    if (!data_.chunks().empty() && data_.chunks()[0].has_signs())
+      for (size_t k = 0; k < n; k++) c.set_sign(k, data_.chunks()[refs[k].chunk].sign(refs[k].row));
     uint32_t chunk = static_cast<uint32_t>(fresh.chunks().size());
-    fresh.append(c);
+    bytes += fresh.append(c) + n * 64;
     for (size_t k = 0; k < n; k++)
       nrows.emplace_back(std::move(rows_[start + k].first), ChunkCollection::RowRef{chunk, static_cast<uint32_t>(k)});
   }
   data_ = std::move(fresh);
   rows_ = std::move(nrows);
-  (void)ctx;
+  std::make_heap(rows_.begin(), rows_.end(), row_less);
+  ctx.memory.grow(static_cast<int64_t>(bytes));
+  ctx.memory.shrink(charged_);
+  charged_ = static_cast<int64_t>(bytes);
+}
+
+std::unique_ptr<PhysicalOperator> SortOp::make_local_sink() const {
+  if (limit_ < 0) return nullptr;
+  std::vector<SortKey> keys;
+  for (auto& k : keys_) keys.push_back({k.expr->clone(), k.spec});
+  return std::make_unique<SortOp>(types_, std::move(keys), limit_);
+}
+
+void SortOp::merge_local(PhysicalOperator& local_op, ExecContext& ctx) {
+  auto& local = static_cast<SortOp&>(local_op);
+  std::sort(local.rows_.begin(), local.rows_.end(), row_less);
+  for (size_t start = 0; start < local.rows_.size(); start += kVectorSize) {
+    size_t n = std::min(kVectorSize, local.rows_.size() - start);
+    std::vector<ChunkCollection::RowRef> refs;
+    std::vector<std::string> enc;
+    for (size_t k = 0; k < n; k++) {
+      refs.push_back(local.rows_[start + k].second);
+      enc.push_back(std::move(local.rows_[start + k].first));
+    }
+    DataChunk c(local.data_.types());
+    for (size_t col = 0; col < local.data_.types().size(); col++) local.data_.gather(col, refs.data(), n, c.column(col));
+    c.set_size(n);
+    std::vector<uint32_t> sel(n);
+    std::iota(sel.begin(), sel.end(), 0);
+    offer(c, sel, enc, ctx);
+  }
+  ctx.memory.shrink(local.charged_);
+  local.charged_ = 0;
 }
 
 void SortOp::finalize(ExecContext&) {
-  if (limit_ >= 0 && rows_.size() > static_cast<size_t>(limit_)) {
-    std::partial_sort(rows_.begin(), rows_.begin() + limit_, rows_.end(), row_less);
-    rows_.resize(limit_);
-  } else {
-    std::sort(rows_.begin(), rows_.end(), row_less);
-  }
+  std::sort(rows_.begin(), rows_.end(), row_less);
 }
 
 bool SortOp::get_data(DataChunk& out, ExecContext&) {

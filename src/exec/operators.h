@@ -275,14 +275,27 @@ class SortOp final : public PhysicalOperator {
   void sink(DataChunk& in, ExecContext& ctx) override;
   void finalize(ExecContext& ctx) override;
   bool get_data(DataChunk& out, ExecContext& ctx) override;
+  // Top-N only: thread-local top-N lists merged at the end.
+  std::unique_ptr<PhysicalOperator> make_local_sink() const override;
+  void merge_local(PhysicalOperator& local, ExecContext& ctx) override;
 
  private:
+  using Row = std::pair<std::string, ChunkCollection::RowRef>;
   void compact(ExecContext& ctx);
+  // Top-N: offers rows sel of `in` with normalized keys enc[k] (for sel[k]); keeps rows_ a
+  // max-heap of the best limit_ rows.
+  void offer(const DataChunk& in, const std::vector<uint32_t>& sel, std::vector<std::string>& enc,
+             ExecContext& ctx);
   std::vector<SortKey> keys_;
   int64_t limit_;
   ChunkCollection data_;
-  std::vector<std::pair<std::string, ChunkCollection::RowRef>> rows_;
+  std::vector<Row> rows_;
   size_t pos_ = 0;
+  int64_t charged_ = 0;
+  // scratch
+  std::vector<std::string> enc_;
+  std::string prefix_;
+  std::vector<uint32_t> sel_;
 };
 
 enum class WindowKind { kRowNumber, kRank, kDenseRank, kLag, kLead, kFirstValue, kLastValue, kAggregate };
