@@ -608,7 +608,38 @@ void SortOp::sink(DataChunk& in, ExecContext& ctx) {
     // row's are dropped before encoding their full keys.
     sel_.clear();
     size_t w = fixed_key_width(cols[0]->type());
-    if (rows_.size() == static_cast<size_t>(limit_) && w > 0 && rows_.front().first.size() >= w) {
+    bool typed = false;
+    if (rows_.size() == static_cast<size_t>(limit_) && w > 0 && rows_.front().first.size() >= w &&
+        cols[0]->all_valid()) {
+      // Integer first key without NULLs: compare the order-preserving unsigned value of
+      // each row with the worst held row's (decoded from its normalized key).
+      const unsigned char* thr = reinterpret_cast<const unsigned char*>(rows_.front().first.data());
+      unsigned char inv = specs[0].descending ? 0xFF : 0;
+      if ((thr[0] ^ inv) == 1) {
+        dispatch_phys(cols[0]->type().id, [&](auto tag) {
+          using T = decltype(tag);
+          if constexpr (std::is_integral_v<T> && !std::is_same_v<T, uint8_t>) {
+            using U = std::make_unsigned_t<T>;
+            U ut = 0;
+            for (size_t b = 0; b < sizeof(T); b++) ut = static_cast<U>((ut << 8) | (thr[1 + b] ^ inv));
+            const T* d = cols[0]->data<T>();
+            const U sign = U(1) << (sizeof(T) * 8 - 1);
+            sel_.resize(n);
+            size_t m = 0;
+            if (specs[0].descending) {
+              for (size_t i = 0; i < n; i++) { sel_[m] = static_cast<uint32_t>(i); m += static_cast<U>(static_cast<U>(d[i]) ^ sign) >= ut; }
+            } else {
+              for (size_t i = 0; i < n; i++) { sel_[m] = static_cast<uint32_t>(i); m += static_cast<U>(static_cast<U>(d[i]) ^ sign) <= ut; }
+            }
+            sel_.resize(m);
+            typed = true;
+          }
+        });
+      }
+    }
+    if (typed) {
+      if (sel_.empty()) return;
+    } else if (rows_.size() == static_cast<size_t>(limit_) && w > 0 && rows_.front().first.size() >= w) {
       prefix_.resize(n * w);
       encode_column_fixed(*cols[0], n, specs[0], prefix_.data());
       const unsigned char* thr = reinterpret_cast<const unsigned char*>(rows_.front().first.data());
