@@ -351,18 +351,27 @@ bool HashAggregateOp::get_data(DataChunk& out, ExecContext&) {
 
 // ---- Hash join -----------------------------------------------------------------------------
 
-struct HashJoinOp::Table {
-  std::unordered_map<std::string, std::vector<uint32_t>> m;
-  std::vector<uint32_t> all;  // nested loop: every build row
-  bool build_has_null_key = false;
+struct HashJoinOp::Built {
+  explicit Built(std::vector<LogicalType> right_types, std::vector<LogicalType> key_types)
+      : data(std::move(right_types)), keys(std::move(key_types)) {}
+  ChunkCollection data;
+  std::vector<ChunkCollection::RowRef> rows;  // build row -> its place in data
+  KeyTable keys;                              // distinct non-NULL keys
+  std::vector<uint32_t> head, tail;           // per key id: first / last build row
+  std::vector<uint32_t> next;                 // per build row: next row with its key
+  bool nested_loop = false;                   // no keys: every build row matches
 };
+
+static constexpr uint32_t kNoRow = KeyTable::kNone;
 
 HashJoinOp::HashJoinOp(JoinType type, std::vector<ExprPtr> left_keys, std::vector<ExprPtr> right_keys,
                        ExprPtr residual, std::vector<LogicalType> left_types, std::vector<LogicalType> right_types)
     : PhysicalOperator(type == JoinType::kSemi || type == JoinType::kAnti ? left_types : concat_types(left_types, right_types)),
       type_(type), lkeys_(std::move(left_keys)),
-      rkeys_(std::move(right_keys)), residual_(std::move(residual)), nleft_(left_types.size()),
-      build_(right_types), table_(std::make_unique<Table>()) {}
+      rkeys_(std::move(right_keys)), residual_(std::move(residual)), nleft_(left_types.size()) {
+  built_ = std::make_shared<Built>(right_types, expr_types(rkeys_));
+  built_->nested_loop = rkeys_.empty();
+}
 
 HashJoinOp::~HashJoinOp() = default;
 
@@ -379,14 +388,37 @@ std::string HashJoinOp::details() const {
   return s;
 }
 
+std::unique_ptr<PhysicalOperator> HashJoinOp::clone_for_thread() const {
+  if (type_ == JoinType::kRight || type_ == JoinType::kFull) return nullptr;
+  std::vector<ExprPtr> lk, rk;
+  for (auto& e : lkeys_) lk.push_back(e->clone());
+  for (auto& e : rkeys_) rk.push_back(e->clone());
+  std::vector<LogicalType> lt(types_.begin(), types_.begin() + nleft_);
+  auto j = std::make_unique<HashJoinOp>(type_, std::move(lk), std::move(rk), residual_ ? residual_->clone() : nullptr,
+                                        lt, built_->data.types());
+  j->built_ = built_;
+  j->build_matched_.assign(built_->rows.size(), 0);
+  j->estimated_rows = estimated_rows;
+  return j;
+}
+
 void HashJoinOp::sink(DataChunk& in, ExecContext& ctx) {
+  Built& b = *built_;
   size_t n = in.size();
-  uint32_t chunk = static_cast<uint32_t>(build_.chunks().size());
-  ctx.memory.grow(static_cast<int64_t>(build_.append(in)));
-  uint32_t base = static_cast<uint32_t>(build_rows_.size());
-  for (size_t i = 0; i < n; i++) build_rows_.push_back({chunk, static_cast<uint32_t>(i)});
-  if (rkeys_.empty()) {
-    for (size_t i = 0; i < n; i++) table_->all.push_back(base + static_cast<uint32_t>(i));
+  uint32_t chunk = static_cast<uint32_t>(b.data.chunks().size());
+  size_t bytes = b.data.append(in);
+  uint32_t base = static_cast<uint32_t>(b.rows.size());
+  for (size_t i = 0; i < n; i++) b.rows.push_back({chunk, static_cast<uint32_t>(i)});
+  b.next.resize(b.rows.size(), kNoRow);
+  if (b.nested_loop) {
+    if (b.head.empty()) { b.head.push_back(kNoRow); b.tail.push_back(kNoRow); }
+    for (size_t i = 0; i < n; i++) {
+      uint32_t r = base + static_cast<uint32_t>(i);
+      if (b.tail[0] == kNoRow) b.head[0] = r;
+      else b.next[b.tail[0]] = r;
+      b.tail[0] = r;
+    }
+    ctx.memory.grow(static_cast<int64_t>(bytes + n * 12));
     return;
   }
   std::vector<Vector> kv;
@@ -397,26 +429,46 @@ void HashJoinOp::sink(DataChunk& in, ExecContext& ctx) {
     e->eval(in, kv.back(), ctx);
   }
   for (auto& v : kv) cols.push_back(&v);
-  std::vector<std::string> enc;
-  encode_keys(cols, n, {}, enc);
-  size_t bytes = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (any_null(cols, i)) { table_->build_has_null_key = true; continue; }
-    bytes += enc[i].size() + 48;
-    table_->m[enc[i]].push_back(base + static_cast<uint32_t>(i));
+  // Rows with a NULL key never match: they are not put in the table.
+  std::vector<uint32_t> keep;
+  for (size_t i = 0; i < n; i++)
+    if (!any_null(cols, i)) keep.push_back(static_cast<uint32_t>(i));
+  std::vector<uint32_t> ids(keep.size());
+  size_t before = b.keys.memory_bytes();
+  if (keep.size() == n) {
+    b.keys.find_or_insert(cols, n, ids.data(), nullptr);
+  } else if (!keep.empty()) {
+    DataChunk sub(expr_types(rkeys_), std::max<size_t>(keep.size(), 1));
+    std::vector<const Vector*> scols;
+    for (size_t k = 0; k < kv.size(); k++) {
+      sub.column(k).gather(kv[k], keep.data(), keep.size());
+      scols.push_back(&sub.column(k));
+    }
+    b.keys.find_or_insert(scols, keep.size(), ids.data(), nullptr);
   }
-  ctx.memory.grow(static_cast<int64_t>(bytes + n * 8));
+  b.head.resize(b.keys.size(), kNoRow);
+  b.tail.resize(b.keys.size(), kNoRow);
+  for (size_t k = 0; k < keep.size(); k++) {
+    uint32_t r = base + keep[k], id = ids[k];
+    if (b.tail[id] == kNoRow) b.head[id] = r;
+    else b.next[b.tail[id]] = r;
+    b.tail[id] = r;
+  }
+  size_t after = b.keys.memory_bytes();
+  ctx.memory.grow(static_cast<int64_t>(bytes + n * 12 + (after > before ? after - before : 0)));
 }
 
-void HashJoinOp::finalize(ExecContext&) { build_matched_.assign(build_rows_.size(), 0); }
+void HashJoinOp::finalize(ExecContext&) { build_matched_.assign(built_->rows.size(), 0); }
 
 void HashJoinOp::start_probe(DataChunk& in, ExecContext& ctx) {
+  const Built& b = *built_;
   size_t n = in.size();
-  cands_.assign(n, nullptr);
+  heads_.assign(n, kNoRow);
   probe_matched_.assign(n, 0);
-  if (lkeys_.empty()) {
-    for (size_t i = 0; i < n; i++) cands_[i] = &table_->all;
-  } else {
+  if (b.nested_loop) {
+    uint32_t h = b.head.empty() ? kNoRow : b.head[0];
+    for (size_t i = 0; i < n; i++) heads_[i] = h;
+  } else if (b.keys.size() > 0) {
     std::vector<Vector> kv;
     std::vector<const Vector*> cols;
     kv.reserve(lkeys_.size());
@@ -425,45 +477,57 @@ void HashJoinOp::start_probe(DataChunk& in, ExecContext& ctx) {
       e->eval(in, kv.back(), ctx);
     }
     for (auto& v : kv) cols.push_back(&v);
-    std::vector<std::string> enc;
-    encode_keys(cols, n, {}, enc);
-    for (size_t i = 0; i < n; i++) {
-      if (any_null(cols, i)) continue;
-      auto it = table_->m.find(enc[i]);
-      if (it != table_->m.end()) cands_[i] = &it->second;
-    }
+    ids_.resize(n);
+    b.keys.find(cols, n, ids_.data());
+    for (size_t i = 0; i < n; i++)
+      if (ids_[i] != KeyTable::kNone && !any_null(cols, i)) heads_[i] = b.head[ids_[i]];
   }
-  p_ = c_ = 0;
+  p_ = 0;
+  in_chain_ = false;
   unmatched_phase_ = false;
   probing_ = true;
 }
 
+bool HashJoinOp::next_pair(size_t n, uint32_t* probe, uint32_t* build) {
+  while (p_ < n) {
+    uint32_t r = in_chain_ ? cur_ : heads_[p_];
+    if (r == kNoRow) { p_++; in_chain_ = false; continue; }
+    *probe = static_cast<uint32_t>(p_);
+    *build = r;
+    cur_ = built_->next[r];
+    in_chain_ = true;
+    if (cur_ == kNoRow) { p_++; in_chain_ = false; }
+    return true;
+  }
+  return false;
+}
+
 OpResult HashJoinOp::semi(DataChunk& in, DataChunk& out, ExecContext& ctx) {
   start_probe(in, ctx);
+  const Built& bt = *built_;
   size_t n = in.size(), cap = std::max<size_t>(in.capacity(), 1);
   if (!residual_) {
-    for (size_t i = 0; i < n; i++) probe_matched_[i] = cands_[i] && !cands_[i]->empty();
+    for (size_t i = 0; i < n; i++) probe_matched_[i] = heads_[i] != kNoRow;
   } else {
     // Evaluate the residual over candidate pairs, a chunk at a time.
-    DataChunk pairs(concat_types(std::vector<LogicalType>(types_.begin(), types_.begin() + nleft_), build_.types()), cap);
+    DataChunk pairs(concat_types(std::vector<LogicalType>(types_.begin(), types_.begin() + nleft_), bt.data.types()), cap);
     while (p_ < n) {
       std::vector<uint32_t> lsel;
       std::vector<ChunkCollection::RowRef> rrefs;
-      while (p_ < n && lsel.size() < cap) {
-        const auto* c = cands_[p_];
-        if (!c || c_ >= c->size() || probe_matched_[p_]) { p_++; c_ = 0; continue; }
-        size_t take = std::min(c->size() - c_, cap - lsel.size());
-        for (size_t k = 0; k < take; k++) {
-          lsel.push_back(static_cast<uint32_t>(p_));
-          rrefs.push_back(build_rows_[(*c)[c_ + k]]);
-        }
-        c_ += take;
+      uint32_t pr, br;
+      while (lsel.size() < cap) {
+        // Rows already matched need no further candidates.
+        while (p_ < n && !in_chain_ && probe_matched_[p_]) p_++;
+        if (!next_pair(n, &pr, &br)) break;
+        if (probe_matched_[pr]) continue;
+        lsel.push_back(pr);
+        rrefs.push_back(bt.rows[br]);
       }
       size_t m = lsel.size();
       if (!m) break;
       pairs.reset();
       for (size_t col = 0; col < nleft_; col++) pairs.column(col).gather(in.column(col), lsel.data(), m);
-      for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, rrefs.data(), m, pairs.column(nleft_ + col));
+      for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, rrefs.data(), m, pairs.column(nleft_ + col));
       pairs.set_size(m);
       Vector b(TypeId::kBoolean, cap);
       residual_->eval(pairs, b, ctx);
@@ -485,31 +549,29 @@ OpResult HashJoinOp::semi(DataChunk& in, DataChunk& out, ExecContext& ctx) {
 OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
   if (type_ == JoinType::kSemi || type_ == JoinType::kAnti) return semi(in, out, ctx);
   if (!probing_) start_probe(in, ctx);
+  const Built& bt = *built_;
   size_t n = in.size(), cap = out.capacity();
-  bool signs = in.has_signs() || (!build_.chunks().empty() && build_.chunks()[0].has_signs());
+  bool signs = in.has_signs() || (!bt.data.chunks().empty() && bt.data.chunks()[0].has_signs());
   if (!unmatched_phase_) {
     std::vector<uint32_t> lsel;
     std::vector<ChunkCollection::RowRef> rrefs;
     std::vector<uint32_t> bids;
-    while (p_ < n && lsel.size() < cap) {
-      const auto* c = cands_[p_];
-      if (!c || c_ >= c->size()) { p_++; c_ = 0; continue; }
-      size_t take = std::min(c->size() - c_, cap - lsel.size());
-      for (size_t k = 0; k < take; k++) {
-        uint32_t b = (*c)[c_ + k];
-        lsel.push_back(static_cast<uint32_t>(p_));
-        rrefs.push_back(build_rows_[b]);
-        bids.push_back(b);
-      }
-      c_ += take;
+    lsel.reserve(cap);
+    rrefs.reserve(cap);
+    bids.reserve(cap);
+    uint32_t pr, br;
+    while (lsel.size() < cap && next_pair(n, &pr, &br)) {
+      lsel.push_back(pr);
+      rrefs.push_back(bt.rows[br]);
+      bids.push_back(br);
     }
     size_t m = lsel.size();
     for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), lsel.data(), m);
-    for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, rrefs.data(), m, out.column(nleft_ + col));
+    for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, rrefs.data(), m, out.column(nleft_ + col));
     out.set_size(m);
     if (signs)
       for (size_t k = 0; k < m; k++)
-        out.set_sign(k, static_cast<int8_t>(in.sign(lsel[k]) * build_.chunks()[rrefs[k].chunk].sign(rrefs[k].row)));
+        out.set_sign(k, static_cast<int8_t>(in.sign(lsel[k]) * bt.data.chunks()[rrefs[k].chunk].sign(rrefs[k].row)));
     std::vector<uint8_t> keep(m, 1);
     if (residual_ && m) {
       Vector b(TypeId::kBoolean, cap);
@@ -550,10 +612,10 @@ OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
 
 bool HashJoinOp::finish(DataChunk& out, ExecContext&) {
   if (type_ != JoinType::kRight && type_ != JoinType::kFull) return false;
+  const Built& bt = *built_;
   std::vector<ChunkCollection::RowRef> refs;
-  std::vector<uint32_t> bids;
-  while (finish_pos_ < build_rows_.size() && refs.size() < out.capacity()) {
-    if (!build_matched_[finish_pos_]) { refs.push_back(build_rows_[finish_pos_]); bids.push_back(static_cast<uint32_t>(finish_pos_)); }
+  while (finish_pos_ < bt.rows.size() && refs.size() < out.capacity()) {
+    if (!build_matched_[finish_pos_]) refs.push_back(bt.rows[finish_pos_]);
     finish_pos_++;
   }
   if (refs.empty()) return false;
@@ -561,10 +623,10 @@ bool HashJoinOp::finish(DataChunk& out, ExecContext&) {
     out.column(col).reset();
     for (size_t k = 0; k < refs.size(); k++) out.column(col).set_null(k);
   }
-  for (size_t col = 0; col < build_.types().size(); col++) build_.gather(col, refs.data(), refs.size(), out.column(nleft_ + col));
+  for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, refs.data(), refs.size(), out.column(nleft_ + col));
   out.set_size(refs.size());
   for (size_t k = 0; k < refs.size(); k++) {
-    int8_t s = build_.chunks()[refs[k].chunk].sign(refs[k].row);
+    int8_t s = bt.data.chunks()[refs[k].chunk].sign(refs[k].row);
     if (s != 1 || out.has_signs()) out.set_sign(k, s);
   }
   return true;

@@ -238,24 +238,31 @@ class HashJoinOp final : public PhysicalOperator {
   void finalize(ExecContext& ctx) override;
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
   bool finish(DataChunk& out, ExecContext& ctx) override;
+  // Probe-side copies share the built table (read-only once finalized); not for RIGHT/FULL
+  // joins, whose probe marks build rows.
+  std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
 
  private:
   void start_probe(DataChunk& in, ExecContext& ctx);
   OpResult semi(DataChunk& in, DataChunk& out, ExecContext& ctx);
+  // Next candidate pair of the current input chunk: probe row p_, build row; false at the end.
+  bool next_pair(size_t n, uint32_t* probe, uint32_t* build);
   JoinType type_;
   std::vector<ExprPtr> lkeys_, rkeys_;
   ExprPtr residual_;
   size_t nleft_;
-  ChunkCollection build_;
-  std::vector<ChunkCollection::RowRef> build_rows_;
+  // The build side: rows, and for every distinct key the chain of its rows (in input
+  // order). Shared by the probe-side copies of this operator.
+  struct Built;
+  std::shared_ptr<Built> built_;
   std::vector<uint8_t> build_matched_;
-  struct Table;
-  std::unique_ptr<Table> table_;
   // probe state for the current input chunk
   bool probing_ = false;
-  std::vector<const std::vector<uint32_t>*> cands_;
+  std::vector<uint32_t> heads_, ids_;
   std::vector<uint8_t> probe_matched_;
-  size_t p_ = 0, c_ = 0;
+  size_t p_ = 0;
+  uint32_t cur_ = 0;  // next build row of probe row p_ (kNone: advance p_)
+  bool in_chain_ = false;
   bool unmatched_phase_ = false;
   size_t finish_pos_ = 0;
 };
