@@ -479,8 +479,13 @@ void HashJoinOp::start_probe(DataChunk& in, ExecContext& ctx) {
     for (auto& v : kv) cols.push_back(&v);
     ids_.resize(n);
     b.keys.find(cols, n, ids_.data());
+    bool nulls = false;
+    for (auto* c : cols) nulls = nulls || !c->all_valid();
     for (size_t i = 0; i < n; i++)
-      if (ids_[i] != KeyTable::kNone && !any_null(cols, i)) heads_[i] = b.head[ids_[i]];
+      if (ids_[i] != KeyTable::kNone) heads_[i] = b.head[ids_[i]];
+    if (nulls)
+      for (size_t i = 0; i < n; i++)
+        if (any_null(cols, i)) heads_[i] = kNoRow;
   }
   p_ = 0;
   in_chain_ = false;
@@ -553,21 +558,32 @@ OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
   size_t n = in.size(), cap = out.capacity();
   bool signs = in.has_signs() || (!bt.data.chunks().empty() && bt.data.chunks()[0].has_signs());
   if (!unmatched_phase_) {
-    std::vector<uint32_t> lsel;
-    std::vector<ChunkCollection::RowRef> rrefs;
-    std::vector<uint32_t> bids;
-    lsel.reserve(cap);
-    rrefs.reserve(cap);
-    bids.reserve(cap);
-    uint32_t pr, br;
-    while (lsel.size() < cap && next_pair(n, &pr, &br)) {
-      lsel.push_back(pr);
-      rrefs.push_back(bt.rows[br]);
-      bids.push_back(br);
+    std::vector<uint32_t>& lsel = lsel_;
+    std::vector<uint32_t>& bids = bids_;
+    lsel.resize(cap);
+    bids.resize(cap);
+    size_t m = 0;
+    const uint32_t* next = bt.next.data();
+    while (m < cap && p_ < n) {
+      uint32_t r = in_chain_ ? cur_ : heads_[p_];
+      if (r == kNoRow) { p_++; in_chain_ = false; continue; }
+      lsel[m] = static_cast<uint32_t>(p_);
+      bids[m] = r;
+      m++;
+      cur_ = next[r];
+      in_chain_ = cur_ != kNoRow;
+      p_ += !in_chain_;
     }
-    size_t m = lsel.size();
+    std::vector<ChunkCollection::RowRef> rrefs(m);
+    for (size_t k = 0; k < m; k++) rrefs[k] = bt.rows[bids[k]];
     for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), lsel.data(), m);
-    for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, rrefs.data(), m, out.column(nleft_ + col));
+    if (bt.data.chunks().size() == 1) {
+      // One build chunk (small dimension tables): build row = row of that chunk.
+      const DataChunk& bc = bt.data.chunks()[0];
+      for (size_t col = 0; col < bt.data.types().size(); col++) out.column(nleft_ + col).gather(bc.column(col), bids.data(), m);
+    } else {
+      for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, rrefs.data(), m, out.column(nleft_ + col));
+    }
     out.set_size(m);
     if (signs)
       for (size_t k = 0; k < m; k++)

@@ -195,6 +195,8 @@ class HashAggregateOp final : public PhysicalOperator {
   void finalize(ExecContext& ctx) override;
   bool get_data(DataChunk& out, ExecContext& ctx) override;
   size_t group_count() const { return refs_.size(); }
+  const std::vector<ExprPtr>& groups() const { return groups_; }
+  const std::vector<AggregateCall>& aggregates() const { return aggs_; }
   std::unique_ptr<PhysicalOperator> make_local_sink() const override;
   void merge_local(PhysicalOperator& local, ExecContext& ctx) override;
 
@@ -258,7 +260,7 @@ class HashJoinOp final : public PhysicalOperator {
   std::vector<uint8_t> build_matched_;
   // probe state for the current input chunk
   bool probing_ = false;
-  std::vector<uint32_t> heads_, ids_;
+  std::vector<uint32_t> heads_, ids_, lsel_, bids_;
   std::vector<uint8_t> probe_matched_;
   size_t p_ = 0;
   uint32_t cur_ = 0;  // next build row of probe row p_ (kNone: advance p_)
