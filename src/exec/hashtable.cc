@@ -29,8 +29,8 @@ uint64_t hash_bytes(const char* p, size_t n) {
     else if (n >= 4) { a = load4(p); b = load4(p + n - 4); }
     else { a = n ? (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16 | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 | static_cast<uint8_t>(p[n - 1])) : 0; b = 0; }
     h = (h ^ a) * k;
-    h = (h ^ (h >> 29) ^ b) * k;
-    return hash_int(h);
+    h = (h ^ (h >> 29) ^ b) * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
   }
   while (n >= 8) {
     h = (h ^ load8(p)) * k;
@@ -121,6 +121,22 @@ void KeyTable::grow() {
 
 void KeyTable::find_or_insert(const std::vector<const Vector*>& cols, size_t n, uint32_t* ids,
                               std::vector<uint32_t>* new_rows) {
+  if (mode_ == Mode::kStr && cols[0]->all_valid()) {
+    // Within one batch, equal string pointers (a join's build-side values, repeated
+    // constants) are equal keys: a small direct-mapped cache skips hashing them. It lives
+    // for this call only, while the batch keeps its strings alive.
+    struct Hit { const char* ptr; uint32_t len, id; };
+    Hit cache[256];
+    std::memset(cache, 0, sizeof cache);
+    const StringRef* d = cols[0]->data<StringRef>();
+    for (size_t i = 0; i < n; i++) {
+      Hit& h = cache[(reinterpret_cast<uintptr_t>(d[i].ptr) >> 3) & 255];
+      if (h.ptr == d[i].ptr && h.len == d[i].len && d[i].ptr) { ids[i] = h.id; continue; }
+      insert_one(d[i], ids + i, new_rows, i);
+      h = Hit{d[i].ptr, d[i].len, ids[i]};
+    }
+    return;
+  }
   thread_local Probe p;
   prepare(cols, n, p);
   for (size_t i = 0; i < n; i++) {
@@ -154,6 +170,24 @@ void KeyTable::find_or_insert(const std::vector<const Vector*>& cols, size_t n, 
     }
     ids[i] = found;
   }
+}
+
+void KeyTable::insert_one(StringRef key, uint32_t* id_out, std::vector<uint32_t>* new_rows, size_t row) {
+  uint64_t h = hash_bytes(key.ptr, key.len);
+  uint64_t pos = h & mask_;
+  while (uint32_t s = slots_[pos]) {
+    uint32_t id = s - 1;
+    if (hashes_[id] == h && !inull_[id] && bytes_eq(skeys_[id], key)) { *id_out = id; return; }
+    pos = (pos + 1) & mask_;
+  }
+  uint32_t id = static_cast<uint32_t>(hashes_.size());
+  hashes_.push_back(h);
+  inull_.push_back(0);
+  skeys_.push_back(key.len ? heap_.add(key.view()) : StringRef());
+  slots_[pos] = id + 1;
+  if (new_rows) new_rows->push_back(static_cast<uint32_t>(row));
+  if (hashes_.size() * 2 > slots_.size()) grow();
+  *id_out = id;
 }
 
 void KeyTable::find(const std::vector<const Vector*>& cols, size_t n, uint32_t* ids) const {

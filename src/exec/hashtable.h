@@ -38,6 +38,8 @@ class KeyTable {
   struct Probe;  // per-batch keys in the table's layout
   void prepare(const std::vector<const Vector*>& cols, size_t n, Probe& p) const;
   void grow();
+  // kStr: id of a non-NULL key, inserting it (row goes to new_rows if new).
+  void insert_one(StringRef key, uint32_t* id, std::vector<uint32_t>* new_rows, size_t row);
   Mode mode_;
   std::vector<LogicalType> types_;
   std::vector<uint32_t> slots_;  // id + 1, 0 = empty

@@ -574,10 +574,11 @@ OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
       in_chain_ = cur_ != kNoRow;
       p_ += !in_chain_;
     }
-    std::vector<ChunkCollection::RowRef> rrefs(m);
-    for (size_t k = 0; k < m; k++) rrefs[k] = bt.rows[bids[k]];
+    bool one_chunk = bt.data.chunks().size() == 1;
+    std::vector<ChunkCollection::RowRef> rrefs(one_chunk && !signs ? 0 : m);
+    for (size_t k = 0; k < rrefs.size(); k++) rrefs[k] = bt.rows[bids[k]];
     for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), lsel.data(), m);
-    if (bt.data.chunks().size() == 1) {
+    if (one_chunk) {
       // One build chunk (small dimension tables): build row = row of that chunk.
       const DataChunk& bc = bt.data.chunks()[0];
       for (size_t col = 0; col < bt.data.types().size(); col++) out.column(nleft_ + col).gather(bc.column(col), bids.data(), m);
