@@ -555,6 +555,11 @@ class CompareExpr final : public Expr {
   bool is_eq() const { return op_ == CompareOp::kEq; }
   std::vector<ExprPtr*> children() override { return {&l_, &r_}; }
   void eval(const DataChunk& in, Vector& out, ExecContext& ctx) const override {
+    if (op_ < CompareOp::kDistinct && l_->kind() == ExprKind::kColumn && r_->kind() == ExprKind::kConstant &&
+        !static_cast<const ConstantExpr&>(*r_).value.is_null) {
+      eval_column_constant(in.column(static_cast<const ColumnExpr&>(*l_).index), in.size(), out);
+      return;
+    }
     size_t cap = std::max<size_t>(in.capacity(), 1);
     Vector a(l_->type(), cap), b(r_->type(), cap);
     l_->eval(in, a, ctx);
@@ -587,6 +592,43 @@ class CompareExpr final : public Expr {
   }
 
  private:
+  // column <op> constant: one typed loop against the scalar, no vectors materialized.
+  void eval_column_constant(const Vector& a, size_t n, Vector& out) const {
+    out.reset();
+    Vector one(r_->type(), 1);
+    static_cast<const ConstantExpr&>(*r_).value.write(one, 0);
+    dispatch_phys(l_->type().id, [&](auto tag) {
+      using T = decltype(tag);
+      const T c = one.data<T>()[0];
+      const T* ad = a.data<T>();
+      uint8_t* od = out.data<uint8_t>();
+      auto loop = [&](auto pred) { for (size_t i = 0; i < n; i++) od[i] = pred(ad[i]); };
+      if constexpr (std::is_integral_v<T>) {
+        switch (op_) {
+          case CompareOp::kEq: loop([c](T x) { return x == c; }); break;
+          case CompareOp::kNe: loop([c](T x) { return x != c; }); break;
+          case CompareOp::kLt: loop([c](T x) { return x < c; }); break;
+          case CompareOp::kLe: loop([c](T x) { return x <= c; }); break;
+          case CompareOp::kGt: loop([c](T x) { return x > c; }); break;
+          case CompareOp::kGe: loop([c](T x) { return x >= c; }); break;
+          default: break;
+        }
+      } else {
+        switch (op_) {
+          case CompareOp::kEq: loop([&c](const T& x) { return cmp3(x, c) == 0; }); break;
+          case CompareOp::kNe: loop([&c](const T& x) { return cmp3(x, c) != 0; }); break;
+          case CompareOp::kLt: loop([&c](const T& x) { return cmp3(x, c) < 0; }); break;
+          case CompareOp::kLe: loop([&c](const T& x) { return cmp3(x, c) <= 0; }); break;
+          case CompareOp::kGt: loop([&c](const T& x) { return cmp3(x, c) > 0; }); break;
+          case CompareOp::kGe: loop([&c](const T& x) { return cmp3(x, c) >= 0; }); break;
+          default: break;
+        }
+      }
+    });
+    if (!a.all_valid())
+      for (size_t i = 0; i < n; i++)
+        if (a.is_null(i)) out.set_null(i);
+  }
   CompareOp op_;
   ExprPtr l_, r_;
 };
