@@ -146,11 +146,13 @@ OpResult FilterOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
     for (size_t i = 0; i < n; i++) { sel_[m] = static_cast<uint32_t>(i); m += (d[i] != 0) & b.is_valid(i); }
   }
   if (m == n) {
-    for (size_t c = 0; c < in.column_count(); c++) out.column(c).reference(in.column(c));
+    for (size_t c = 0; c < in.column_count(); c++)
+      if (needed_.empty() || needed_[c]) out.column(c).reference(in.column(c));
     out.set_size(n);
     if (in.has_signs()) for (size_t i = 0; i < n; i++) out.set_sign(i, in.sign(i));
   } else {
-    for (size_t c = 0; c < in.column_count(); c++) out.column(c).gather(in.column(c), sel_.data(), m);
+    for (size_t c = 0; c < in.column_count(); c++)
+      if (needed_.empty() || needed_[c]) out.column(c).gather(in.column(c), sel_.data(), m);
     out.set_size(m);
     if (in.has_signs()) for (size_t k = 0; k < m; k++) out.set_sign(k, in.sign(sel_[k]));
   }
@@ -160,7 +162,34 @@ OpResult FilterOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
 std::unique_ptr<PhysicalOperator> FilterOp::clone_for_thread() const {
   auto f = std::make_unique<FilterOp>(types_, pred_->clone());
   f->estimated_rows = estimated_rows;
+  f->needed_ = needed_;
   return f;
+}
+
+static void mark_columns(const Expr& e, std::vector<uint8_t>* used) {
+  std::vector<ColumnExpr*> cols;
+  collect_columns(const_cast<Expr&>(e), cols);  // reads only
+  for (auto* c : cols)
+    if (c->index < used->size()) (*used)[c->index] = 1;
+}
+
+bool FilterOp::input_columns(std::vector<uint8_t>* used) const {
+  used->assign(types_.size(), 0);
+  for (size_t c = 0; c < types_.size(); c++) (*used)[c] = needed_.empty() || needed_[c];
+  mark_columns(*pred_, used);
+  return true;
+}
+
+bool ProjectOp::input_columns(std::vector<uint8_t>* used) const {
+  for (auto& e : exprs_) mark_columns(*e, used);
+  return true;
+}
+
+bool HashAggregateOp::input_columns(std::vector<uint8_t>* used) const {
+  for (auto& e : groups_) mark_columns(*e, used);
+  for (auto& a : aggs_)
+    for (auto& e : a.args) mark_columns(*e, used);
+  return true;
 }
 
 ProjectOp::ProjectOp(std::vector<ExprPtr> exprs) : PhysicalOperator({}), exprs_(std::move(exprs)) {
@@ -1120,6 +1149,18 @@ Executor::Executor(OpPtr root, ExecContext& ctx) : root_(std::move(root)), ctx_(
   Pipeline* raw = p.get();
   build(root_.get(), raw);
   pipelines_.push_back(std::move(p));
+  // A filter whose consumer (the next operator, or the sink) says which columns it reads
+  // gathers only those.
+  for (auto& pl : pipelines_) {
+    for (size_t i = pl->ops.size(); i-- > 0;) {  // last first: chained filters narrow in turn
+      auto* f = dynamic_cast<FilterOp*>(pl->ops[i]);
+      if (!f) continue;
+      PhysicalOperator* consumer = i + 1 < pl->ops.size() ? pl->ops[i + 1] : pl->sink;
+      if (!consumer) continue;
+      std::vector<uint8_t> used(f->types().size(), 0);
+      if (consumer->input_columns(&used) && used.size() == f->types().size()) f->set_needed_columns(std::move(used));
+    }
+  }
 }
 
 Executor::~Executor() = default;

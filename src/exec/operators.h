@@ -68,6 +68,9 @@ class PhysicalOperator {
   // pipeline into this sink runs on one thread.
   virtual std::unique_ptr<PhysicalOperator> make_local_sink() const { return nullptr; }
   virtual void merge_local(PhysicalOperator& local, ExecContext& ctx) {}
+  // Which columns of its input this operator reads (used[i] = 1), for dropping unread
+  // columns upstream; false if unknown (everything is read).
+  virtual bool input_columns(std::vector<uint8_t>* used) const { return false; }
 
   std::vector<std::unique_ptr<PhysicalOperator>> children;
   // Rows expected (planner estimate, for EXPLAIN); -1 unknown.
@@ -145,9 +148,14 @@ class FilterOp final : public PhysicalOperator {
   std::string details() const override { return pred_->to_string(); }
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
   std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
+  bool input_columns(std::vector<uint8_t>* used) const override;
+  // Output columns nobody downstream reads (needed[c] = 0) are not gathered: they hold
+  // unspecified values. Empty = all needed.
+  void set_needed_columns(std::vector<uint8_t> needed) { needed_ = std::move(needed); }
 
  private:
   ExprPtr pred_;
+  std::vector<uint8_t> needed_;
   std::unique_ptr<Vector> mask_;
   std::vector<uint32_t> sel_;
 };
@@ -159,6 +167,7 @@ class ProjectOp final : public PhysicalOperator {
   std::string details() const override;
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
   std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
+  bool input_columns(std::vector<uint8_t>* used) const override;
 
  private:
   std::vector<ExprPtr> exprs_;
@@ -199,6 +208,7 @@ class HashAggregateOp final : public PhysicalOperator {
   const std::vector<AggregateCall>& aggregates() const { return aggs_; }
   std::unique_ptr<PhysicalOperator> make_local_sink() const override;
   void merge_local(PhysicalOperator& local, ExecContext& ctx) override;
+  bool input_columns(std::vector<uint8_t>* used) const override;
 
  private:
   // Group ids of rows [0, n) of key vectors `cols`, adding new groups (and their keys).
