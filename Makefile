@@ -4,9 +4,16 @@ JOBS      ?= $(shell nproc)
 RELEASE   := build/release
 ASAN      := build/asan
 VS2       := build/vs2
+FUZZ      := build/fuzz
+FUZZ_TIME ?= 20
+FUZZ_TARGETS ?= sql_fuzz kinesis_fuzz http_fuzz format_fuzz pg_message_fuzz
+# make test fuzzes only targets whose clang build is cheap: a cold ASan+coverage build of
+# exec/ and sql/ takes ~10 min on 2 cores; these three take ~90 s (see docs/testing.md).
+FUZZ_CI_TARGETS ?= pg_message_fuzz kinesis_fuzz http_fuzz
+FUZZ_CI_TIME ?= 15
 CMAKE_GEN := -G Ninja
 
-.PHONY: all bootstrap build build-asan build-vs2 test test-unit test-asan demo serve bench clean
+.PHONY: all bootstrap build build-asan build-vs2 build-fuzz fuzz-smoke test test-unit test-asan demo serve bench clean
 
 all: build
 
@@ -24,6 +31,11 @@ $(ASAN)/build.ninja:
 $(VS2)/build.ninja:
 	cmake -S . -B $(VS2) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSL_VECTOR_SIZE=2 -DSL_BUILD_BENCH=OFF
 
+# libFuzzer targets (clang, ASan/UBSan, coverage); only the fuzz/ targets are built.
+$(FUZZ)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSL_FUZZ=ON -DSL_BUILD_TESTS=OFF -DSL_BUILD_BENCH=OFF
+
 build: bootstrap $(RELEASE)/build.ninja
 	ninja -C $(RELEASE) -j $(JOBS)
 
@@ -33,13 +45,23 @@ build-asan: bootstrap $(ASAN)/build.ninja
 build-vs2: bootstrap $(VS2)/build.ninja
 	ninja -C $(VS2) -j $(JOBS) sql_tests
 
+build-fuzz: bootstrap $(FUZZ)/build.ninja
+	ninja -C $(FUZZ) -j $(JOBS) $(FUZZ_TARGETS)
+
+# Each fuzz target for FUZZ_TIME seconds from its seed corpus (copied, so that new inputs
+# stay out of the tree); a crash leaves crash-* in $(FUZZ)/out and fails the target.
+fuzz-smoke: build-fuzz
+	bash scripts/fuzz_smoke $(FUZZ) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
 # Everything: unit, integration (real clients), SQL logic and differential tests; the unit
-# tests under ASan/UBSan; and the SQL tests with vector size 2.
+# tests under ASan/UBSan; the SQL tests with vector size 2; a short run of the cheap fuzzers
+# (FUZZ_CI_TARGETS; `make fuzz-smoke` runs all).
 # SL_TEST_LABELS narrows the release run (e.g. "unit").
 test: build build-asan build-vs2
 	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) $(if $(SL_TEST_LABELS),-L $(SL_TEST_LABELS),)
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) -L unit
 	cd $(VS2) && ctest --output-on-failure -j $(JOBS) -L sql -LE slow
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_TARGETS="$(FUZZ_CI_TARGETS)" FUZZ_TIME=$(FUZZ_CI_TIME)
 
 test-unit: build
 	cd $(RELEASE) && ctest --output-on-failure -j $(JOBS) -L unit
