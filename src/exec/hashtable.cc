@@ -130,7 +130,7 @@ void KeyTable::find_or_insert(const std::vector<const Vector*>& cols, size_t n, 
     std::memset(cache, 0, sizeof cache);
     const StringRef* d = cols[0]->data<StringRef>();
     for (size_t i = 0; i < n; i++) {
-      Hit& h = cache[(reinterpret_cast<uintptr_t>(d[i].ptr) >> 3) & 255];
+      Hit& h = cache[(reinterpret_cast<uintptr_t>(d[i].ptr) * 0x9E3779B97F4A7C15ULL) >> 56];
       if (h.ptr == d[i].ptr && h.len == d[i].len && d[i].ptr) { ids[i] = h.id; continue; }
       insert_one(d[i], ids + i, new_rows, i);
       h = Hit{d[i].ptr, d[i].len, ids[i]};
@@ -191,6 +191,21 @@ void KeyTable::insert_one(StringRef key, uint32_t* id_out, std::vector<uint32_t>
 }
 
 void KeyTable::find(const std::vector<const Vector*>& cols, size_t n, uint32_t* ids) const {
+  if (mode_ == Mode::kStr && cols[0]->all_valid()) {
+    const StringRef* d = cols[0]->data<StringRef>();
+    for (size_t i = 0; i < n; i++) {
+      uint64_t h = hash_bytes(d[i].ptr, d[i].len);
+      uint64_t pos = h & mask_;
+      uint32_t found = kNone;
+      while (uint32_t s = slots_[pos]) {
+        uint32_t id = s - 1;
+        if (hashes_[id] == h && !inull_[id] && bytes_eq(skeys_[id], d[i])) { found = id; break; }
+        pos = (pos + 1) & mask_;
+      }
+      ids[i] = found;
+    }
+    return;
+  }
   thread_local Probe p;
   prepare(cols, n, p);
   for (size_t i = 0; i < n; i++) {

@@ -426,9 +426,16 @@ std::unique_ptr<PhysicalOperator> HashJoinOp::clone_for_thread() const {
   auto j = std::make_unique<HashJoinOp>(type_, std::move(lk), std::move(rk), residual_ ? residual_->clone() : nullptr,
                                         lt, built_->data.types());
   j->built_ = built_;
+  j->needed_ = needed_;
   j->build_matched_.assign(built_->rows.size(), 0);
   j->estimated_rows = estimated_rows;
   return j;
+}
+
+void HashJoinOp::set_needed_columns(std::vector<uint8_t> needed) {
+  if (type_ == JoinType::kSemi || type_ == JoinType::kAnti) return;
+  if (residual_) mark_columns(*residual_, &needed);
+  needed_ = std::move(needed);
 }
 
 void HashJoinOp::sink(DataChunk& in, ExecContext& ctx) {
@@ -606,13 +613,16 @@ OpResult HashJoinOp::execute(DataChunk& in, DataChunk& out, ExecContext& ctx) {
     bool one_chunk = bt.data.chunks().size() == 1;
     std::vector<ChunkCollection::RowRef> rrefs(one_chunk && !signs ? 0 : m);
     for (size_t k = 0; k < rrefs.size(); k++) rrefs[k] = bt.rows[bids[k]];
-    for (size_t col = 0; col < nleft_; col++) out.column(col).gather(in.column(col), lsel.data(), m);
+    for (size_t col = 0; col < nleft_; col++)
+      if (needed(col)) out.column(col).gather(in.column(col), lsel.data(), m);
     if (one_chunk) {
       // One build chunk (small dimension tables): build row = row of that chunk.
       const DataChunk& bc = bt.data.chunks()[0];
-      for (size_t col = 0; col < bt.data.types().size(); col++) out.column(nleft_ + col).gather(bc.column(col), bids.data(), m);
+      for (size_t col = 0; col < bt.data.types().size(); col++)
+        if (needed(nleft_ + col)) out.column(nleft_ + col).gather(bc.column(col), bids.data(), m);
     } else {
-      for (size_t col = 0; col < bt.data.types().size(); col++) bt.data.gather(col, rrefs.data(), m, out.column(nleft_ + col));
+      for (size_t col = 0; col < bt.data.types().size(); col++)
+        if (needed(nleft_ + col)) bt.data.gather(col, rrefs.data(), m, out.column(nleft_ + col));
     }
     out.set_size(m);
     if (signs)
@@ -1154,11 +1164,15 @@ Executor::Executor(OpPtr root, ExecContext& ctx) : root_(std::move(root)), ctx_(
   for (auto& pl : pipelines_) {
     for (size_t i = pl->ops.size(); i-- > 0;) {  // last first: chained filters narrow in turn
       auto* f = dynamic_cast<FilterOp*>(pl->ops[i]);
-      if (!f) continue;
+      auto* j = dynamic_cast<HashJoinOp*>(pl->ops[i]);
+      if (!f && !j) continue;
       PhysicalOperator* consumer = i + 1 < pl->ops.size() ? pl->ops[i + 1] : pl->sink;
       if (!consumer) continue;
-      std::vector<uint8_t> used(f->types().size(), 0);
-      if (consumer->input_columns(&used) && used.size() == f->types().size()) f->set_needed_columns(std::move(used));
+      size_t ncols = pl->ops[i]->types().size();
+      std::vector<uint8_t> used(ncols, 0);
+      if (!consumer->input_columns(&used) || used.size() != ncols) continue;
+      if (f) f->set_needed_columns(std::move(used));
+      else j->set_needed_columns(std::move(used));
     }
   }
 }

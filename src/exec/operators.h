@@ -253,8 +253,13 @@ class HashJoinOp final : public PhysicalOperator {
   // Probe-side copies share the built table (read-only once finalized); not for RIGHT/FULL
   // joins, whose probe marks build rows.
   std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
+  // As FilterOp::set_needed_columns: unread output columns are not gathered (a residual's
+  // columns are always gathered).
+  void set_needed_columns(std::vector<uint8_t> needed);
 
  private:
+  bool needed(size_t col) const { return needed_.empty() || needed_[col]; }
+  std::vector<uint8_t> needed_;
   void start_probe(DataChunk& in, ExecContext& ctx);
   OpResult semi(DataChunk& in, DataChunk& out, ExecContext& ctx);
   // Next candidate pair of the current input chunk: probe row p_, build row; false at the end.
