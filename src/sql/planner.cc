@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -22,6 +23,28 @@ using exec::Expr;
 namespace ss = exec::sqlstate;
 
 namespace {
+
+// pg_query returns the parse tree as JSON, which nlohmann::json only accepts as valid UTF-8,
+// and pg_query reads a C string, which a NUL would cut short. So the text is checked first
+// and bad bytes are the user's error, as in PostgreSQL (22021), not an internal one.
+void check_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    unsigned char c = at(0);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0 && c != 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; k++) ok = (at(k) & 0xC0) == 0x80;
+    if (ok && n == 2) ok = c >= 0xC2;                                        // overlong
+    if (ok && n == 3) ok = !(c == 0xE0 && at(1) < 0xA0) && !(c == 0xED && at(1) >= 0xA0);  // overlong, surrogate
+    if (ok && n == 4) ok = c <= 0xF4 && !(c == 0xF0 && at(1) < 0x90) && !(c == 0xF4 && at(1) >= 0x90);
+    if (!ok) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "invalid byte sequence for encoding \"UTF8\": 0x%02x", c);
+      throw exec::SqlError("22021", msg, static_cast<int>(i));
+    }
+    i += n;
+  }
+}
 
 // ---- JSON helpers ------------------------------------------------------------------------
 
@@ -1753,6 +1776,7 @@ class Binder {
   }
 
   static json parse_json(const std::string& sql) {
+    check_utf8(sql);
     PgQueryParseResult r = pg_query_parse(sql.c_str());
     if (r.error) {
       std::string msg = r.error->message;
@@ -2263,6 +2287,7 @@ std::string trim_copy(std::string_view s) {
 
 std::vector<StatementText> split_statements(std::string_view script) {
   std::string s(script);
+  check_utf8(s);
   PgQueryParseResult r = pg_query_parse(s.c_str());
   if (r.error) {
     std::string msg = r.error->message;
@@ -2300,6 +2325,7 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
   }
   std::string sql(sql_in);
   env.sql = sql_in;
+  check_utf8(sql);
   PgQueryParseResult r = pg_query_parse(sql.c_str());
   if (r.error) {
     std::string msg = r.error->message;
