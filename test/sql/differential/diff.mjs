@@ -374,8 +374,16 @@ function genQuery() {
   throw new Error(shape);
 }
 
+// Some unordered queries run as a CTE or a derived table (the same rows either way).
+function wrapped(q) {
+  if (q.ordered) return q;
+  const r = rnd();
+  if (r < 0.12) return { ...q, sl: `WITH w AS (${q.sl}) SELECT * FROM w`, dk: `WITH w AS (${q.dk}) SELECT * FROM w` };
+  if (r < 0.2) return { ...q, sl: `SELECT * FROM (${q.sl}) AS sub`, dk: `SELECT * FROM (${q.dk}) AS sub` };
+  return q;
+}
 const queries = [];
-for (let i = 0; i < args.queries; i++) queries.push(genQuery());
+for (let i = 0; i < args.queries; i++) queries.push(wrapped(genQuery()));
 
 // ---- run -----------------------------------------------------------------------------------
 function runStreamlake(stmts) {
