@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <unordered_set>
 
@@ -13,6 +14,54 @@ namespace sl::exec {
 namespace {
 
 using T = TypeId;
+
+// ---- checkpoint encoding of states: sizes as u64, then raw values (host layout) ----
+template <class T>
+void put_pod(std::string& out, const T& v) { out.append(reinterpret_cast<const char*>(&v), sizeof(T)); }
+template <class T>
+bool get_pod(std::string_view& in, T* v) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(static_cast<void*>(v), in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+template <class T>
+void put_vec(std::string& out, const std::vector<T>& v) {
+  put_pod<uint64_t>(out, v.size());
+  if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+template <class T>
+bool get_vec(std::string_view& in, std::vector<T>* v) {
+  uint64_t n;
+  if (!get_pod(in, &n) || n > in.size() / std::max<size_t>(sizeof(T), 1)) return false;
+  v->resize(n);
+  if (n) std::memcpy(static_cast<void*>(v->data()), in.data(), n * sizeof(T));
+  in.remove_prefix(n * sizeof(T));
+  return true;
+}
+void put_str(std::string& out, std::string_view s) {
+  put_pod<uint64_t>(out, s.size());
+  out.append(s);
+}
+bool get_str(std::string_view& in, std::string* s) {
+  uint64_t n;
+  if (!get_pod(in, &n) || n > in.size()) return false;
+  s->assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+void put_strs(std::string& out, const std::vector<std::string>& v) {
+  put_pod<uint64_t>(out, v.size());
+  for (auto& s : v) put_str(out, s);
+}
+bool get_strs(std::string_view& in, std::vector<std::string>* v) {
+  uint64_t n;
+  if (!get_pod(in, &n) || n > in.size() / 8) return false;
+  v->resize(n);
+  for (auto& s : *v)
+    if (!get_str(in, &s)) return false;
+  return true;
+}
 
 class CountState final : public AggregateState {
  public:
@@ -50,6 +99,8 @@ class CountState final : public AggregateState {
   }
   void clear(size_t g) override { c_[g] = 0; }
   size_t memory_bytes() const override { return c_.capacity() * 8; }
+  bool save(std::string& out) const override { put_vec(out, c_); return true; }
+  bool load(std::string_view& in) override { return get_vec(in, &c_); }
 
  private:
   bool star_;
@@ -139,6 +190,8 @@ class SumState final : public AggregateState {
     }
   }
   size_t memory_bytes() const override { return s_.capacity() * sizeof(Acc) + c_.capacity() * 8; }
+  bool save(std::string& out) const override { put_vec(out, s_); put_vec(out, c_); return true; }
+  bool load(std::string_view& in) override { return get_vec(in, &s_) && get_vec(in, &c_); }
 
  private:
   bool avg_;
@@ -182,6 +235,8 @@ class IntervalSumState final : public AggregateState {
     }
   }
   size_t memory_bytes() const override { return s_.capacity() * 16 + c_.capacity() * 8; }
+  bool save(std::string& out) const override { put_vec(out, s_); put_vec(out, c_); return true; }
+  bool load(std::string_view& in) override { return get_vec(in, &s_) && get_vec(in, &c_); }
 
  private:
   bool avg_;
@@ -233,6 +288,8 @@ class MinMaxState final : public AggregateState {
   }
   void clear(size_t g) override { has_[g] = 0; }
   size_t memory_bytes() const override { return v_.capacity() * sizeof(V) + has_.capacity(); }
+  bool save(std::string& out) const override { put_vec(out, v_); put_vec(out, has_); return true; }
+  bool load(std::string_view& in) override { return get_vec(in, &v_) && get_vec(in, &has_); }
 
  private:
   bool max_;
@@ -265,6 +322,13 @@ class StringMinMaxState final : public AggregateState {
   }
   void clear(size_t g) override { has_[g] = 0; }
   size_t memory_bytes() const override { return v_.capacity() * 40 + bytes_; }
+  bool save(std::string& out) const override { put_strs(out, v_); put_vec(out, has_); return true; }
+  bool load(std::string_view& in) override {
+    if (!get_strs(in, &v_) || !get_vec(in, &has_)) return false;
+    bytes_ = 0;
+    for (auto& x : v_) bytes_ += x.size();
+    return true;
+  }
   bool mergeable() const override { return true; }
   void combine(AggregateState& o, const uint32_t* t, size_t n) override {
     auto& x = static_cast<StringMinMaxState&>(o);
@@ -313,6 +377,8 @@ class BoolState final : public AggregateState {
     }
   }
   size_t memory_bytes() const override { return v_.capacity() * 2; }
+  bool save(std::string& out) const override { put_vec(out, v_); put_vec(out, has_); return true; }
+  bool load(std::string_view& in) override { return get_vec(in, &v_) && get_vec(in, &has_); }
 
  private:
   bool and_;
@@ -462,6 +528,20 @@ class DistinctState final : public AggregateState {
     }
   }
   size_t memory_bytes() const override { return inner_->memory_bytes() + bytes_; }
+  bool save(std::string& out) const override {
+    std::vector<std::string> seen(seen_.begin(), seen_.end());
+    std::sort(seen.begin(), seen.end());
+    put_strs(out, seen);
+    return inner_->save(out);
+  }
+  bool load(std::string_view& in) override {
+    std::vector<std::string> seen;
+    if (!get_strs(in, &seen)) return false;
+    seen_ = std::unordered_set<std::string>(seen.begin(), seen.end());
+    bytes_ = 0;
+    for (auto& k : seen_) bytes_ += k.size() + 36;
+    return inner_->load(in);
+  }
 
  private:
   std::unique_ptr<AggregateState> inner_;

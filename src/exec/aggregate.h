@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exec/types.h"
@@ -43,6 +44,11 @@ class AggregateState {
   // Forgets group g's contents (window frames restart per partition).
   virtual void clear(size_t g) = 0;
   virtual size_t memory_bytes() const = 0;
+  // Checkpoints (stream/): appends the whole state (every group) to `out`, and restores
+  // it from the front of `in` (consuming it) into a state made with the same signature.
+  // Both return false if this aggregate cannot be checkpointed.
+  virtual bool save(std::string& out) const { return false; }
+  virtual bool load(std::string_view& in) { return false; }
   // Every row in group 0 (aggregates without GROUP BY); the default calls update().
   virtual void update_single(std::vector<Vector>& args, size_t n, const int8_t* signs);
   // Parallel aggregation: whether combine() is supported, and folds `other` (the same

@@ -159,6 +159,7 @@ QueryResult Session::execute(std::string_view sql) {
   auto ctx = make_context(options_, *cancel_);
   PlanEnv env;
   env.catalog = &engine_->catalog();
+  env.stream_hook = engine_->stream_hook();
   env.ctx = ctx.get();
   env.options = &options_;
   env.settings = &settings_;
@@ -186,6 +187,7 @@ PreparedStatement Session::prepare(std::string_view sql) {
   std::map<std::string, std::string> scratch_settings = settings_;
   PlanEnv env;
   env.catalog = &engine_->catalog();
+  env.stream_hook = engine_->stream_hook();
   env.ctx = ctx.get();
   env.options = &scratch;
   env.settings = &scratch_settings;
@@ -283,6 +285,7 @@ QueryResult Session::execute(const PreparedStatement& stmt, const std::vector<Pa
   std::vector<LogicalType> types = impl.param_types;
   PlanEnv env;
   env.catalog = &engine_->catalog();
+  env.stream_hook = engine_->stream_hook();
   env.ctx = ctx.get();
   env.options = &options_;
   env.settings = &settings_;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,9 +25,10 @@
 #include "exec/context.h"
 #include "exec/error.h"
 #include "exec/types.h"
+#include "exec/value.h"
 #include "exec/vector.h"
 
-namespace sl::catalog { class Catalog; }
+namespace sl::catalog { class Catalog; struct ColumnDef; }
 
 namespace sl::sql {
 
@@ -134,6 +136,26 @@ struct ParamValue {
 
 class Engine;
 
+// The statements the streaming runtime owns (stream::Runtime registers itself with
+// Engine::set_stream_hook). Called on the session's thread while a statement runs; throws
+// SqlError / sl::UserError like any statement. Without a hook these statements fail with
+// 0A000 (feature not supported).
+class StreamHook {
+ public:
+  virtual ~StreamHook() = default;
+  // CREATE TABLE name (...) WITH (connector = ..., ...)
+  virtual void create_stream_table(const std::string& name, const std::vector<catalog::ColumnDef>& columns,
+                                   const std::map<std::string, std::string>& options, bool if_not_exists) = 0;
+  // CREATE MATERIALIZED VIEW name [WITH (...)] AS <select_sql>
+  virtual void create_materialized_view(const std::string& name, const std::string& select_sql,
+                                        const std::map<std::string, std::string>& options, bool if_not_exists) = 0;
+  // DROP TABLE of a stream table / DROP MATERIALIZED VIEW. False if absent and if_exists.
+  virtual bool drop(const std::string& name, bool if_exists) = 0;
+  // SHOW <what> ("streams", "views"): false if the hook does not answer it.
+  virtual bool show(const std::string& what, std::vector<ResultColumn>* columns,
+                    std::vector<std::vector<exec::Value>>* rows) = 0;
+};
+
 class Session {
  public:
   ~Session();
@@ -181,9 +203,21 @@ class Engine {
   std::unique_ptr<Session> session(SessionOptions options = {});
   catalog::Catalog& catalog() { return *catalog_; }
 
+  // The streaming runtime's statements (nullptr to unregister). Any thread.
+  void set_stream_hook(std::shared_ptr<StreamHook> hook) {
+    std::lock_guard lk(hook_mu_);
+    hook_ = std::move(hook);
+  }
+  std::shared_ptr<StreamHook> stream_hook() const {
+    std::lock_guard lk(hook_mu_);
+    return hook_;
+  }
+
  private:
   Engine() = default;
   std::unique_ptr<catalog::Catalog> catalog_;
+  mutable std::mutex hook_mu_;
+  std::shared_ptr<StreamHook> hook_;
 };
 
 // --- Rendering values -------------------------------------------------------------

@@ -1999,12 +1999,20 @@ StatementPlan plan_create(const json& b, PlanEnv& env) {
     }
   if (cols.empty()) fail_at(ss::kSyntaxError, "a table needs at least one column", rv);
   auto opts = with_options(b);
-  if (opts.count("connector"))
-    fail_at(ss::kFeatureNotSupported, "tables WITH (connector = ...) need the streaming runtime, which is not available yet", rv);
   bool ine = b.value("if_not_exists", false);
   StatementPlan sp;
   sp.kind = StatementKind::kCreateTable;
   sp.tag = "CREATE TABLE";
+  if (opts.count("connector")) {
+    if (!env.stream_hook)
+      fail_at(ss::kFeatureNotSupported, "tables WITH (connector = ...) need the streaming runtime, which is not running", rv);
+    auto hook = env.stream_hook;
+    sp.action = [hook, name, cols, opts, ine](exec::ExecContext&) -> int64_t {
+      hook->create_stream_table(name, cols, opts, ine);
+      return 0;
+    };
+    return sp;
+  }
   auto cat = env.catalog;
   sp.action = [cat, name, cols, opts, ine](exec::ExecContext&) -> int64_t {
     cat->create_table(name, cols, opts, ine);
@@ -2013,7 +2021,52 @@ StatementPlan plan_create(const json& b, PlanEnv& env) {
   return sp;
 }
 
+// The SELECT of CREATE MATERIALIZED VIEW v [WITH (...)] AS <select>: the text after the
+// first top-level AS that is followed by SELECT, WITH, VALUES or '('.
+std::string trim_copy(std::string_view s);
+std::string matview_select_text(std::string_view sql) {
+  auto word_at = [&](size_t i, const char* w) {
+    size_t n = strlen(w);
+    if (i + n > sql.size()) return false;
+    for (size_t k = 0; k < n; k++)
+      if (tolower(static_cast<unsigned char>(sql[i + k])) != w[k]) return false;
+    return i + n == sql.size() || !(isalnum(static_cast<unsigned char>(sql[i + n])) || sql[i + n] == '_');
+  };
+  for (size_t i = 0; i < sql.size(); i++) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      for (i++; i < sql.size() && sql[i] != c; i++) {}
+      continue;
+    }
+    if ((i == 0 || isspace(static_cast<unsigned char>(sql[i - 1])) || sql[i - 1] == ')') && word_at(i, "as")) {
+      size_t j = i + 2;
+      while (j < sql.size() && isspace(static_cast<unsigned char>(sql[j]))) j++;
+      if (j < sql.size() && (sql[j] == '(' || word_at(j, "select") || word_at(j, "with") || word_at(j, "values")))
+        return trim_copy(sql.substr(j));
+    }
+  }
+  fail(ss::kSyntaxError, "CREATE MATERIALIZED VIEW needs AS SELECT ...");
+}
+
 StatementPlan plan_ctas(const json& b, std::string_view sql, PlanEnv& env) {
+  if (b.value("objtype", "") == "OBJECT_MATVIEW") {
+    const json& into = b.at("into");
+    std::string name = into.at("rel").value("relname", "");
+    if (!env.stream_hook) unsupported("CREATE MATERIALIZED VIEW (needs the streaming runtime)", b);
+    if (into.contains("colNames")) unsupported("column names in CREATE MATERIALIZED VIEW (use aliases in the SELECT)", b);
+    auto opts = with_options(into);
+    std::string select = matview_select_text(sql);
+    bool ine = b.value("if_not_exists", false);
+    StatementPlan sp;
+    sp.kind = StatementKind::kCreateView;
+    sp.tag = "CREATE MATERIALIZED VIEW";
+    auto hook = env.stream_hook;
+    sp.action = [hook, name, select, opts, ine](exec::ExecContext&) -> int64_t {
+      hook->create_materialized_view(name, select, opts, ine);
+      return 0;
+    };
+    return sp;
+  }
   if (b.value("objtype", "") != "OBJECT_TABLE") unsupported("CREATE MATERIALIZED VIEW (needs the streaming runtime)", b);
   const json& into = b.at("into");
   std::string name = into.at("rel").value("relname", "");
@@ -2090,8 +2143,16 @@ StatementPlan plan_drop(const json& b, PlanEnv& env) {
   sp.kind = StatementKind::kDrop;
   sp.tag = kind == catalog::TableKind::kView ? "DROP VIEW" : kind == catalog::TableKind::kTable ? "DROP TABLE" : "DROP MATERIALIZED VIEW";
   auto cat = env.catalog;
-  sp.action = [cat, names, kind, missing_ok](exec::ExecContext&) -> int64_t {
-    for (auto& n : names) cat->drop(n, kind, missing_ok);
+  auto hook = env.stream_hook;
+  sp.action = [cat, hook, names, kind, missing_ok](exec::ExecContext&) -> int64_t {
+    for (auto& n : names) {
+      // Stream tables (DROP TABLE) and materialized views belong to the streaming runtime.
+      auto e = cat->find(n);
+      bool streaming = e && ((kind == catalog::TableKind::kTable && e->kind == catalog::TableKind::kStream) ||
+                             (kind == catalog::TableKind::kMaterializedView && e->kind == catalog::TableKind::kMaterializedView));
+      if (streaming && hook) hook->drop(n, missing_ok);
+      else cat->drop(n, kind, missing_ok);
+    }
     return 0;
   };
   return sp;
@@ -2100,6 +2161,11 @@ StatementPlan plan_drop(const json& b, PlanEnv& env) {
 StatementPlan plan_show(const std::string& name_in, PlanEnv& env) {
   std::string name = lower(name_in);
   using T = exec::TypeId;
+  if ((name == "streams" || name == "views") && env.stream_hook) {
+    std::vector<ResultColumn> cols;
+    std::vector<std::vector<Value>> rows;
+    if (env.stream_hook->show(name, &cols, &rows)) return rows_plan(StatementKind::kShow, cols, rows, "SHOW");
+  }
   if (name == "tables" || name == "views") {
     std::vector<std::vector<Value>> rows;
     for (auto& e : env.catalog->list()) {

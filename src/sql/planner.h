@@ -30,6 +30,7 @@ struct StatementText {
 std::vector<StatementText> split_statements(std::string_view script);
 
 struct PlanEnv {
+  std::shared_ptr<StreamHook> stream_hook;  // streaming DDL and SHOW STREAMS (may be null)
   catalog::Catalog* catalog = nullptr;
   exec::ExecContext* ctx = nullptr;
   SessionOptions* options = nullptr;
