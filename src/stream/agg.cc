@@ -18,17 +18,6 @@ bool retractable(exec::AggKind k) {
   return k == exec::AggKind::kCountStar || k == exec::AggKind::kCount || k == exec::AggKind::kSum ||
          k == exec::AggKind::kAvg;
 }
-// TEMPORARY until exec/ AggregateState has save()/load() (hook list).
-template <class S>
-void save_state(const S& st, std::string& out) {
-  if constexpr (requires { st.save(out); }) st.save(out);
-  else throw UserError("checkpointing aggregates needs the exec/ hook AggregateState::save()");
-}
-template <class S>
-void load_state(S& st, std::string_view& in) {
-  if constexpr (requires { st.load(in); }) st.load(in);
-  else throw UserError("checkpointing aggregates needs the exec/ hook AggregateState::load()");
-}
 }  // namespace
 
 uint32_t KeyedState::find_or_add(const std::string& key, bool* created) {
@@ -99,6 +88,11 @@ IncrementalAggregate::IncrementalAggregate(AggSetup s) : s_(std::move(s)) {
     states_.push_back(exec::make_aggregate_state(a.sig, a.distinct, a.fraction));
   }
   check_retractable();
+  for (size_t a = 0; a < states_.size(); a++) {
+    std::string probe;
+    if (!states_[a]->save(probe))
+      throw UserError("aggregate " + s_.aggs[a].display + " is not supported in materialized views yet (no checkpointable state)");
+  }
   out_types_ = group_types_;
   out_types_.insert(out_types_.end(), result_types_.begin(), result_types_.end());
   if (s_.groups.empty()) {
@@ -117,6 +111,7 @@ void IncrementalAggregate::ensure_slots() {
   rows_.resize(n, 0);
   has_prev_.resize(n, 0);
   window_end_.resize(n, INT64_MIN);
+  touched_mark_.resize(n, 0);
   key_of_.resize(n);
   while (key_chunks_.size() * kSlotRows < n) {
     key_chunks_.emplace_back(group_types_, kSlotRows);
@@ -149,8 +144,12 @@ void IncrementalAggregate::consume(const DataChunk& in, exec::ExecContext& ctx, 
     return;
   }
   accumulate(in, ctx);
-  if (!s_.emit_final) emit_touched(out);
-  else touched_.clear();
+  if (!s_.emit_final) {
+    emit_touched(out);
+  } else {
+    for (uint32_t gid : touched_) touched_mark_[gid] = 0;
+    touched_.clear();
+  }
 }
 
 void IncrementalAggregate::accumulate(const DataChunk& in, exec::ExecContext& ctx) {
@@ -188,15 +187,15 @@ void IncrementalAggregate::accumulate(const DataChunk& in, exec::ExecContext& ct
         }
       }
       gids[i] = gid;
-      if (!touched_mark_.count(gid)) {
-        touched_mark_.insert(gid);
+      if (!touched_mark_[gid]) {
+        touched_mark_[gid] = 1;
         touched_.push_back(gid);
       }
       rows_[gid] += in.sign(i);
     }
   } else {
-    if (!touched_mark_.count(0)) {
-      touched_mark_.insert(0);
+    if (!touched_mark_[0]) {
+      touched_mark_[0] = 1;
       touched_.push_back(0);
     }
     for (size_t i = 0; i < n; i++) rows_[0] += in.sign(i);
@@ -273,8 +272,8 @@ void IncrementalAggregate::emit_touched(std::vector<DataChunk>& out) {
     }
   }
   flush();
+  for (uint32_t gid : touched_) touched_mark_[gid] = 0;
   touched_.clear();
-  touched_mark_.clear();
 }
 
 void IncrementalAggregate::on_watermark(int64_t wm, exec::ExecContext& ctx, std::vector<DataChunk>& out) {
@@ -364,8 +363,8 @@ void IncrementalAggregate::close_sessions(int64_t wm, exec::ExecContext& ctx) {
   pending_rows_ = 0;
   for (auto& p : pending_) pending_rows_ += p.size();
   for (auto& c : closed) accumulate(c, ctx);
+  for (uint32_t gid : touched_) touched_mark_[gid] = 0;
   touched_.clear();
-  touched_mark_.clear();
 }
 
 size_t IncrementalAggregate::memory_bytes() const {
@@ -396,7 +395,7 @@ void IncrementalAggregate::save(Writer& w) const {
   }
   for (auto& st : states_) {
     std::string blob;
-    save_state(*st, blob);
+    if (!st->save(blob)) throw InternalError("aggregate state cannot be checkpointed");
     w.str(blob);
   }
   w.u64(by_end_.size());
@@ -419,6 +418,7 @@ void IncrementalAggregate::load(Reader& r) {
   rows_.clear();
   has_prev_.clear();
   window_end_.clear();
+  touched_mark_.clear();
   key_of_.clear();
   ensure_slots();
   for (uint32_t g = 0; g < n; g++) {
@@ -439,7 +439,7 @@ void IncrementalAggregate::load(Reader& r) {
   for (auto& st : states_) {
     std::string blob = r.str();
     std::string_view in = blob;
-    load_state(*st, in);
+    if (!st->load(in) || !in.empty()) throw Error(Errc::kCorruption, "checkpoint: bad aggregate state");
   }
   by_end_.clear();
   uint64_t ne = r.u64();

@@ -66,7 +66,7 @@ class IncrementalAggregate {
   std::vector<DataChunk> prev_chunks_;   // slot-addressed last emitted results
   std::map<int64_t, std::vector<uint32_t>> by_end_;
   std::vector<uint32_t> touched_;
-  std::set<uint32_t> touched_mark_;
+  std::vector<uint8_t> touched_mark_;   // per slot: in touched_
   std::vector<DataChunk> pending_;       // sessions: rows not yet in a closed session
   size_t pending_rows_ = 0;
 };

@@ -167,6 +167,30 @@ void keys_of(const DataChunk& c, std::vector<std::string>& keys) {
   for (size_t k = 0; k < c.column_count(); k++) cols.push_back(&c.column(k));
   exec::encode_keys(cols, c.size(), {}, keys);
 }
+// Copies rows [from, from + n) of src to the end of dst, string bytes included: a view
+// must not keep the heaps of whole input batches alive for the few rows it keeps.
+void append_owned(DataChunk& dst, const DataChunk& src, size_t from, size_t n) {
+  size_t at = dst.size();
+  for (size_t k = 0; k < src.column_count(); k++) {
+    const exec::Vector& sv = src.column(k);
+    exec::Vector& dv = dst.column(k);
+    if (exec::phys_type(sv.type().id) != exec::PhysType::kStr) {
+      dv.copy_range(sv, from, n, at);
+      continue;
+    }
+    const exec::StringRef* sd = sv.data<exec::StringRef>();
+    exec::StringRef* dd = dv.data<exec::StringRef>();
+    for (size_t i = 0; i < n; i++) {
+      if (sv.is_null(from + i)) {
+        dv.set_null(at + i);
+        continue;
+      }
+      dv.set_valid(at + i);
+      dd[at + i] = dv.add_string(sd[from + i].view());
+    }
+  }
+  dst.set_size(at + n);
+}
 }  // namespace
 
 void RowStore::append_locked(const DataChunk& c, size_t i) {
@@ -176,8 +200,7 @@ void RowStore::append_locked(const DataChunk& c, size_t i) {
   }
   auto& last = *chunks_.back();
   uint64_t id = (uint64_t{chunks_.size() - 1} << 32) | last.size();
-  last.append(c, i, 1);
-  last.clear_signs();
+  append_owned(last, c, i, 1);
   live_++;
   if (indexed_) index_[row_key(c, i)].push_back(id);
 }
@@ -206,7 +229,7 @@ void RowStore::apply(const DataChunk& c) {
       }
       auto& last = *chunks_.back();
       size_t k = std::min(n - from, last.capacity() - last.size());
-      last.append(c, from, k);
+      append_owned(last, c, from, k);
       from += k;
       live_ += static_cast<int64_t>(k);
     }

@@ -19,6 +19,7 @@
 #include "stream/runtime.h"
 #include "util/time.h"
 
+namespace sl { class ThreadPool; }
 namespace sl::kinesis { class Service; }
 namespace sl::log { class LogStore; class Partition; }
 
@@ -135,8 +136,9 @@ struct ShardState {
 // Used by the pipeline thread only (under the runtime's mutex), except the providers.
 class Source {
  public:
+  // `pool` (may be null) decodes shards in parallel.
   Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOptions opts,
-         kinesis::Service* kinesis, log::LogStore* log, Clock* clock);
+         kinesis::Service* kinesis, log::LogStore* log, Clock* clock, ThreadPool* pool);
   const std::string& name() const { return name_; }
   const SourceOptions& options() const { return opts_; }
   const std::vector<catalog::ColumnDef>& columns() const { return cols_; }
@@ -171,7 +173,8 @@ class Source {
   kinesis::Service* kinesis_;
   log::LogStore* log_;
   Clock* clock_;
-  format::RecordDecoder decoder_;
+  ThreadPool* pool_;
+  std::map<std::string, std::unique_ptr<format::RecordDecoder>> decoders_;  // per shard
   size_t et_col_ = 0;        // event time column in the decoder output
   std::map<std::string, ShardState> shards_;
   int64_t watermark_ = INT64_MIN;

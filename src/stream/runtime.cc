@@ -9,12 +9,14 @@
 
 #include "catalog/catalog.h"
 #include "exec/error.h"
+#include "exec/value.h"
 #include "log/log.h"
 #include "sql/engine.h"
 #include "stream/agg.h"
 #include "stream/internal.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/thread_pool.h"
 
 namespace sl::stream {
 
@@ -39,6 +41,42 @@ struct Wake {
 };
 }  // namespace
 
+// The SQL engine's entry for streaming statements. Holds the Runtime weakly: statements
+// running while the Runtime goes away fail cleanly instead of touching freed memory.
+class RuntimeHook final : public sql::StreamHook {
+ public:
+  RuntimeHook(Runtime* rt, sql::Engine* engine) : rt_(rt), engine_(engine) {}
+  void detach() {
+    std::lock_guard lk(mu_);
+    rt_ = nullptr;
+  }
+  void create_stream_table(const std::string& name, const std::vector<catalog::ColumnDef>& columns,
+                           const std::map<std::string, std::string>& options, bool if_not_exists) override {
+    std::lock_guard lk(mu_);
+    runtime().create_stream_table(name, columns, options, if_not_exists);
+  }
+  void create_materialized_view(const std::string& name, const std::string& select_sql,
+                                const std::map<std::string, std::string>& options, bool if_not_exists) override {
+    std::lock_guard lk(mu_);
+    runtime().create_view(name, select_sql, options, if_not_exists);
+  }
+  bool drop(const std::string& name, bool if_exists) override {
+    std::lock_guard lk(mu_);
+    return runtime().drop(name, if_exists);
+  }
+  bool show(const std::string& what, std::vector<sql::ResultColumn>* columns,
+            std::vector<std::vector<exec::Value>>* rows) override;
+
+ private:
+  Runtime& runtime() {
+    if (!rt_) throw exec::SqlError(exec::sqlstate::kFeatureNotSupported, "the streaming runtime has stopped");
+    return *rt_;
+  }
+  std::mutex mu_;
+  Runtime* rt_;
+  sql::Engine* engine_;
+};
+
 struct Runtime::Impl {
   sql::Engine* engine;
   kinesis::Service* kinesis;
@@ -47,6 +85,7 @@ struct Runtime::Impl {
   Clock* clock;
   RuntimeOptions opts;
 
+  std::unique_ptr<ThreadPool> pool;  // decoding
   std::unique_ptr<catalog::Catalog> plan_cat;
   mutable std::mutex mu;
   std::map<std::string, std::unique_ptr<Source>> sources;
@@ -55,8 +94,10 @@ struct Runtime::Impl {
   bool opened = false;
 
   std::shared_ptr<Wake> wake = std::make_shared<Wake>();
+  std::shared_ptr<RuntimeHook> hook;
   std::thread thread;
   std::atomic<bool> stopping{false};
+  std::condition_variable epoch_cv;  // with mu
   bool started = false;
 
   catalog::Catalog& cat() { return engine->catalog(); }
@@ -91,7 +132,7 @@ struct Runtime::Impl {
   std::unique_ptr<Source> make_source(const std::string& name, const std::vector<catalog::ColumnDef>& cols,
                                       const std::map<std::string, std::string>& options) {
     SourceOptions so = parse_source_options(options, cols, opts.idle_timeout_ms);
-    auto s = std::make_unique<Source>(name, cols, so, kinesis, log, clock);
+    auto s = std::make_unique<Source>(name, cols, so, kinesis, log, clock, pool.get());
     register_plan_relation(name, cols);
     return s;
   }
@@ -143,7 +184,7 @@ struct Runtime::Impl {
     write_file_atomic(checkpoint_path(), w.buf());
   }
 
-  // Returns the views that had state in the checkpoint.
+  // Returns the stream tables and views that had state in the checkpoint.
   std::set<std::string> load_checkpoint() {
     std::set<std::string> loaded;
     std::ifstream f(checkpoint_path(), std::ios::binary);
@@ -169,6 +210,7 @@ struct Runtime::Impl {
       if (it == sources.end()) continue;  // dropped since
       Reader sub(blob);
       it->second->load(sub);
+      loaded.insert(n);
     }
     uint64_t nv = r.u64();
     for (uint64_t i = 0; i < nv; i++) {
@@ -199,7 +241,10 @@ struct Runtime::Impl {
         }
       }
     }
-    if (total) epoch++;
+    if (total) {
+      epoch++;
+      epoch_cv.notify_all();
+    }
     return total;
   }
 
@@ -243,9 +288,14 @@ Runtime::Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* 
   impl_->dir = data_dir + "/stream";
   impl_->clock = clock;
   impl_->opts = options;
+  if (options.decode_threads > 1) impl_->pool = std::make_unique<ThreadPool>(options.decode_threads);
 }
 
 Runtime::~Runtime() {
+  if (impl_->hook) {
+    if (impl_->engine->stream_hook() == impl_->hook) impl_->engine->set_stream_hook(nullptr);
+    impl_->hook->detach();  // waits for a statement inside the hook
+  }
   try {
     stop(impl_->started);
   } catch (...) {
@@ -275,9 +325,14 @@ void Runtime::open() {
     I.views[e->name] = std::move(v);
   }
   auto loaded = I.load_checkpoint();
+  // Created just before a crash, before their first checkpoint:
+  for (auto& [n, s] : I.sources)
+    if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
   for (auto& [n, v] : I.views)
     if (!loaded.count(n)) v->start_fresh();
   I.opened = true;
+  I.hook = std::make_shared<RuntimeHook>(this, I.engine);
+  I.engine->set_stream_hook(I.hook);
 }
 
 void Runtime::start() {
@@ -322,6 +377,11 @@ size_t Runtime::run_until_idle() {
 void Runtime::checkpoint() {
   std::lock_guard lk(impl_->mu);
   impl_->checkpoint_locked();
+}
+
+bool Runtime::wait_for_epoch(uint64_t after, int64_t timeout_ms) {
+  std::unique_lock lk(impl_->mu);
+  return impl_->epoch_cv.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return impl_->epoch > after; });
 }
 
 uint64_t Runtime::epoch() const {
@@ -392,8 +452,57 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
     I.checkpoint_locked();
     return true;
   }
+  for (auto& [sn, src] : I.sources)
+    if (name == sn + "_errors")
+      throw exec::SqlError(exec::sqlstate::kWrongObjectType,
+                           "\"" + name + "\" is the errors table of \"" + sn + "\"; it goes with DROP TABLE " + sn);
   if (if_exists) return false;
   throw exec::SqlError(exec::sqlstate::kUndefinedTable, "relation \"" + name + "\" does not exist", -1, Errc::kNotFound);
+}
+
+bool RuntimeHook::show(const std::string& what, std::vector<sql::ResultColumn>* columns,
+                       std::vector<std::vector<exec::Value>>* rows) {
+  std::lock_guard lk(mu_);
+  using T = exec::TypeId;
+  using V = exec::Value;
+  auto ts = [](int64_t us) { return us == INT64_MIN ? V::null(T::kTimestampTz) : V::make_int(T::kTimestampTz, us); };
+  auto big = [](uint64_t n) { return V::bigint(static_cast<int64_t>(n)); };
+  if (what == "streams") {
+    *columns = {{"name", T::kVarchar},    {"stream", T::kVarchar},  {"status", T::kVarchar},
+                {"watermark", T::kTimestampTz}, {"lag_ms", T::kBigInt}, {"records_in", T::kBigInt},
+                {"rows_in", T::kBigInt},  {"errors", T::kBigInt},   {"late", T::kBigInt},
+                {"shards", T::kVarchar}};
+    for (auto& s : runtime().streams()) {
+      std::string shards;
+      for (auto& sh : s.shards) {
+        if (!shards.empty()) shards += ", ";
+        shards += sh.shard_id + " @" + std::to_string(sh.position) +
+                  (sh.finished ? " done" : !sh.started ? " waiting" : " lag " + std::to_string(sh.millis_behind_latest) + " ms");
+      }
+      rows->push_back({V::text(s.name), V::text(s.stream), V::text(s.status), ts(s.watermark_us),
+                       V::bigint(s.millis_behind_latest), big(s.records_in), big(s.rows_in), big(s.errors),
+                       big(s.late), V::text(shards)});
+    }
+    return true;
+  }
+  if (what == "views") {
+    *columns = {{"name", T::kVarchar},   {"kind", T::kVarchar},     {"source", T::kVarchar},
+                {"status", T::kVarchar}, {"emit", T::kVarchar},     {"watermark", T::kTimestampTz},
+                {"rows_in", T::kBigInt}, {"rows_out", T::kBigInt},  {"rows", T::kBigInt},
+                {"state_bytes", T::kBigInt}};
+    auto& rt = runtime();
+    for (auto& v : rt.views())
+      rows->push_back({V::text(v.name), V::text("materialized view"), V::text(v.source), V::text(v.status),
+                       V::text(v.emit), ts(v.watermark_us), big(v.rows_in), big(v.rows_out), V::bigint(v.rows),
+                       V::bigint(v.state_bytes)});
+    for (auto& e : engine_->catalog().list())
+      if (e->kind == catalog::TableKind::kView)
+        rows->push_back({V::text(e->name), V::text("view"), V::null(T::kVarchar), V::null(T::kVarchar),
+                         V::null(T::kVarchar), V::null(T::kTimestampTz), V::null(T::kBigInt), V::null(T::kBigInt),
+                         V::null(T::kBigInt), V::null(T::kBigInt)});
+    return true;
+  }
+  return false;
 }
 
 std::vector<StreamStatus> Runtime::streams() const {

@@ -42,6 +42,7 @@ struct RuntimeOptions {
   int64_t checkpoint_interval_ms = 1000;  // background thread only; 0 = only at stop()
   size_t max_records_per_shard = 10000;   // per shard and run_once() round
   int64_t idle_timeout_ms = 10000;        // default of the per-table 'idle_timeout' option
+  size_t decode_threads = 2;              // shards decoded in parallel (1 = on the pipeline thread)
 };
 
 struct ShardStatus {
@@ -94,6 +95,9 @@ class Runtime {
   // Writes DATA/stream/checkpoint atomically (tmp, fsync, rename, fsync dir).
   void checkpoint();
   uint64_t epoch() const;
+  // Blocks until a round that read records finished with epoch() > after, or timeout_ms
+  // passed (false). For tests and tools driving the background thread.
+  bool wait_for_epoch(uint64_t after, int64_t timeout_ms);
 
   // --- DDL (also reached through SQL once the engine's hook is registered) ---
   // CREATE TABLE name (cols) WITH (connector = 'kinesis', ...). Throws sl::UserError.

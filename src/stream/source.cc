@@ -1,6 +1,7 @@
 // Kinesis stream tables over the local log: shard readers that follow lineage, decoding,
 // lateness, watermarks, the errors table and the retained-records provider.
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 
 #include "exec/value.h"
@@ -8,6 +9,7 @@
 #include "log/log.h"
 #include "stream/internal.h"
 #include "util/error.h"
+#include "util/thread_pool.h"
 
 namespace sl::stream {
 
@@ -39,12 +41,6 @@ format::DecoderOptions decoder_options(const SourceOptions& o) {
   d.with_offset = true;
   d.skip_header = o.skip_header;
   return d;
-}
-
-// Event time of row i in microseconds (dates are days).
-int64_t event_us(const exec::Vector& v, size_t i) {
-  if (v.type().id == exec::TypeId::kDate) return int64_t{v.data<int32_t>()[i]} * exec::kMicrosPerDay;
-  return v.data<int64_t>()[i];
 }
 
 // Keeps only the first `ncols` columns of `in` (zero copy).
@@ -179,10 +175,11 @@ std::vector<catalog::ColumnDef> error_table_columns() {
 }
 
 Source::Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOptions opts,
-               kinesis::Service* kinesis, log::LogStore* log, Clock* clock)
+               kinesis::Service* kinesis, log::LogStore* log, Clock* clock, ThreadPool* pool)
     : name_(std::move(name)), cols_(std::move(cols)), opts_(std::move(opts)), kinesis_(kinesis), log_(log),
-      clock_(clock), decoder_(specs_of(cols_), decoder_options(opts_)) {
-  et_col_ = decoder_.event_time_index();
+      clock_(clock), pool_(pool) {
+  format::RecordDecoder probe(specs_of(cols_), decoder_options(opts_));  // validates the definition
+  et_col_ = probe.event_time_index();
   std::vector<LogicalType> et;
   for (auto& c : error_table_columns()) et.push_back(c.type);
   errors_ = std::make_shared<RowStore>(et);
@@ -211,6 +208,12 @@ void Source::refresh() {
       it = shards_.emplace(sh.shard_id, std::move(s)).first;
     }
     ShardState& s = it->second;
+    if (!s.partition.empty() && s.partition != sh.partition) {
+      // The stream was deleted and created again: a new shard under an old id.
+      s = ShardState();
+      s.shard_id = sh.shard_id;
+      s.last_active_ms = clock_->now_ms();
+    }
     s.ordinal = sh.ordinal;
     s.parents.clear();
     if (!sh.parent_shard_id.empty()) s.parents.push_back(sh.parent_shard_id);
@@ -240,23 +243,99 @@ bool Source::ready(const ShardState& s) const {
   return true;
 }
 
+namespace {
+// One shard's share of a round: read, decoded and checked for lateness on a pool thread;
+// merged into the source in shard order afterwards (so the result does not depend on
+// thread timing).
+struct ShardTask {
+  ShardState* shard = nullptr;
+  log::Partition* part = nullptr;
+  format::RecordDecoder* decoder = nullptr;
+  uint64_t from = 0, durable = 0;
+  // results
+  uint64_t next = 0;
+  std::string failure;
+  int64_t last_arrival = -1, max_event = INT64_MIN;
+  size_t records = 0, rows = 0;
+  std::vector<DataChunk> chunks;
+  std::vector<format::ErrorRow> errors, late;
+};
+
+void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) {
+  std::string arena;  // the records' bytes, back to back
+  struct Meta {
+    uint64_t offset;
+    int64_t arrival;
+    size_t at, len;
+  };
+  std::vector<Meta> meta;
+  auto r = t.part->scan(t.from, max_records, 64 << 20, [&](const log::RecordRef& rec) {
+    meta.push_back({rec.offset, rec.arrival_ms, arena.size(), rec.data.size()});
+    arena.append(rec.data);
+    t.last_arrival = rec.arrival_ms;
+    return true;
+  });
+  if (!r.ok()) {
+    t.failure = r.status().to_string();
+    t.next = t.from;
+    return;
+  }
+  t.next = r.value();
+  t.records = meta.size();
+  if (meta.empty()) return;
+  uint32_t ordinal = t.shard->ordinal;
+  auto bytes_of = [&](size_t i) { return std::string_view(arena).substr(meta[i].at, meta[i].len); };
+  std::vector<format::RawRecord> recs(meta.size());
+  for (size_t i = 0; i < meta.size(); i++) recs[i] = {bytes_of(i), ordinal, meta[i].offset, meta[i].arrival};
+  format::ErrorSink errs;
+  format::RecordDecoder& dec = *t.decoder;
+  dec.set_input(recs);
+  size_t et_col = dec.event_time_index();
+  bool et_date = dec.output_types()[et_col].id == exec::TypeId::kDate;
+  int ocol = dec.offset_index();
+  uint64_t first_offset = meta[0].offset;
+  while (!dec.done()) {
+    DataChunk c = dec.make_chunk();
+    dec.decode(c, errs);
+    if (c.size() == 0) continue;
+    const exec::Vector& et = c.column(et_col);
+    const int64_t* off = c.column(ocol).data<int64_t>();
+    exec::SelectionVector keep;
+    for (size_t i = 0; i < c.size(); i++) {
+      int64_t ts = et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
+      if (wm != INT64_MIN && ts < wm) {
+        // Offsets are dense within a shard: the record is meta[offset - first].
+        size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
+        format::ErrorRow e;
+        e.partition = ordinal;
+        e.offset = static_cast<uint64_t>(off[i]);
+        e.arrival_ms = meta[ri].arrival;
+        e.reason = "late";
+        e.raw = std::string(bytes_of(ri));
+        t.late.push_back(std::move(e));
+        continue;
+      }
+      t.max_event = std::max(t.max_event, ts);
+      keep.idx.push_back(static_cast<uint32_t>(i));
+    }
+    if (keep.size() != c.size()) c.slice(keep);
+    if (c.size() == 0) continue;
+    t.rows += c.size();
+    t.chunks.push_back(schema_columns(c, ncols));
+  }
+  t.errors = std::move(errs.rows);
+}
+}  // namespace
+
 size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
   has_more_ = false;
   int64_t now = clock_->now_ms();
-  std::vector<std::string> data;
-  struct Meta {
-    uint32_t ordinal;
-    uint64_t offset;
-    int64_t arrival;
-  };
-  std::vector<Meta> meta;
-  std::map<uint32_t, ShardState*> by_ordinal;
-  // Shards in ordinal order; a child becomes ready in the same round its parents finish.
+  // Shards in ordinal order (parents before children).
   std::vector<ShardState*> order;
   for (auto& [id, s] : shards_) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->ordinal < b->ordinal; });
+  std::vector<ShardTask> tasks;
   for (ShardState* s : order) {
-    by_ordinal[s->ordinal] = s;
     if (s->finished || !ready(*s)) continue;
     log::Partition* p = log_->find_partition(s->partition);
     if (!p) continue;
@@ -265,74 +344,79 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
       s->positioned = true;
     }
     uint64_t durable = p->durable_end();
-    int64_t last_read_arrival = -1;
     if (s->next < durable) {
-      auto r = p->scan(s->next, max_records, 64 << 20, [&](const log::RecordRef& rec) {
-        data.emplace_back(rec.data);
-        meta.push_back({s->ordinal, rec.offset, rec.arrival_ms});
-        last_read_arrival = rec.arrival_ms;
-        return true;
-      });
-      if (!r.ok()) {
-        status_ = "failed: " + r.status().to_string();
-        continue;
+      auto& dec = decoders_[s->shard_id];
+      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_));
+      ShardTask t;
+      t.shard = s;
+      t.part = p;
+      t.decoder = dec.get();
+      t.from = s->next;
+      t.durable = durable;
+      tasks.push_back(std::move(t));
+    } else {
+      s->lag_ms = 0;
+      if (!s->open && s->next >= s->end_offset) {
+        s->finished = true;
+        has_more_ = true;  // children may now start
       }
-      s->next = r.value();
-      s->last_active_ms = now;
     }
-    if (s->next < durable) has_more_ = true;
-    s->lag_ms = s->next < durable && last_read_arrival >= 0 ? std::max<int64_t>(0, p->last_arrival_ms() - last_read_arrival) : 0;
+  }
+  if (tasks.empty()) return 0;
+  int64_t wm = watermark_;
+  size_t ncols = cols_.size();
+  if (pool_ && tasks.size() > 1) {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = tasks.size();
+    for (auto& t : tasks)
+      pool_->submit([&, tp = &t] {
+        try {
+          run_shard_task(*tp, max_records, ncols, wm);
+        } catch (const std::exception& e) {
+          tp->failure = e.what();
+        }
+        std::lock_guard lk(mu);
+        if (--left == 0) cv.notify_all();
+      });
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return left == 0; });
+  } else {
+    for (auto& t : tasks) {
+      try {
+        run_shard_task(t, max_records, ncols, wm);
+      } catch (const std::exception& e) {
+        t.failure = e.what();
+      }
+    }
+  }
+  size_t records = 0;
+  std::vector<format::ErrorRow> errors, late;
+  for (auto& t : tasks) {
+    ShardState* s = t.shard;
+    if (!t.failure.empty()) {
+      status_ = "failed: " + t.failure;
+      continue;
+    }
+    s->next = t.next;
+    if (t.records) s->last_active_ms = now;
+    s->max_event_us = std::max(s->max_event_us, t.max_event);
+    max_event_all_ = std::max(max_event_all_, t.max_event);
+    s->lag_ms = s->next < t.durable && t.last_arrival >= 0
+                    ? std::max<int64_t>(0, t.part->last_arrival_ms() - t.last_arrival) : 0;
+    if (s->next < t.durable) has_more_ = true;
     if (!s->open && s->next >= s->end_offset) {
       s->finished = true;
       has_more_ = true;  // children may now start
     }
+    records += t.records;
+    rows_in_ += t.rows;
+    for (auto& c : t.chunks) out.push_back(std::move(c));
+    for (auto& e : t.errors) errors.push_back(std::move(e));
+    for (auto& e : t.late) late.push_back(std::move(e));
   }
-  if (data.empty()) return 0;
-  std::vector<format::RawRecord> recs(data.size());
-  std::map<std::pair<uint32_t, uint64_t>, size_t> rec_of;
-  for (size_t i = 0; i < data.size(); i++) {
-    recs[i] = {data[i], meta[i].ordinal, meta[i].offset, meta[i].arrival};
-    rec_of[{meta[i].ordinal, meta[i].offset}] = i;
-  }
-  records_in_ += data.size();
-  format::ErrorSink errs;
-  std::vector<format::ErrorRow> late;
-  int64_t wm = watermark_;
-  decoder_.set_input(recs);
-  int pcol = decoder_.partition_index(), ocol = decoder_.offset_index();
-  while (!decoder_.done()) {
-    DataChunk c = decoder_.make_chunk();
-    decoder_.decode(c, errs);
-    if (c.size() == 0) continue;
-    const exec::Vector& et = c.column(et_col_);
-    const int64_t* part = c.column(pcol).data<int64_t>();
-    const int64_t* off = c.column(ocol).data<int64_t>();
-    exec::SelectionVector keep;
-    for (size_t i = 0; i < c.size(); i++) {
-      int64_t ts = event_us(et, i);
-      uint32_t ord = static_cast<uint32_t>(part[i]);
-      if (wm != INT64_MIN && ts < wm) {
-        size_t ri = rec_of[{ord, static_cast<uint64_t>(off[i])}];
-        format::ErrorRow e;
-        e.partition = ord;
-        e.offset = static_cast<uint64_t>(off[i]);
-        e.arrival_ms = meta[ri].arrival;
-        e.reason = "late";
-        e.raw = data[ri];
-        late.push_back(std::move(e));
-        continue;
-      }
-      ShardState* s = by_ordinal[ord];
-      s->max_event_us = std::max(s->max_event_us, ts);
-      max_event_all_ = std::max(max_event_all_, ts);
-      keep.idx.push_back(static_cast<uint32_t>(i));
-    }
-    if (keep.size() != c.size()) c.slice(keep);
-    if (c.size() == 0) continue;
-    rows_in_ += c.size();
-    out.push_back(schema_columns(c, cols_.size()));
-  }
-  errors_count_ += errs.rows.size();
+  records_in_ += records;
+  errors_count_ += errors.size();
   late_ += late.size();
   auto add_errors = [&](const std::vector<format::ErrorRow>& rows, bool is_late) {
     if (rows.empty()) return;
@@ -357,9 +441,9 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
       errors_->apply(c);
     }
   };
-  add_errors(errs.rows, false);
+  add_errors(errors, false);
   add_errors(late, true);
-  return data.size();
+  return records;
 }
 
 int64_t Source::advance_watermark() {
@@ -414,6 +498,7 @@ void Source::save(Writer& w) const {
   w.u64(shards_.size());
   for (auto& [id, s] : shards_) {
     w.str(id);
+    w.str(s.partition);
     w.u64(s.next);
     w.u8(s.positioned);
     w.u8(s.finished);
@@ -436,6 +521,7 @@ void Source::load(Reader& r) {
     std::string id = r.str();
     ShardState s;
     s.shard_id = id;
+    s.partition = r.str();
     s.next = r.u64();
     s.positioned = r.u8();
     s.finished = r.u8();
@@ -443,6 +529,7 @@ void Source::load(Reader& r) {
     s.last_active_ms = r.i64();
     auto it = shards_.find(id);
     if (it == shards_.end()) it = shards_.emplace(id, s).first;  // stream not there (yet)
+    if (it->second.partition != s.partition) continue;  // another incarnation of the stream
     it->second.next = s.next;
     it->second.positioned = s.positioned;
     it->second.finished = s.finished;

@@ -22,25 +22,6 @@ bool contains_scan_of(const exec::PhysicalOperator& op, const std::string& rel) 
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
-// TEMPORARY until exec/ exposes HashAggregateOp::groups()/aggregates() (hook list).
-template <class Op>
-void copy_aggregate(Op& agg, AggSetup& s) {
-  if constexpr (requires { agg.groups(); agg.aggregates(); }) {
-    for (auto& g : agg.groups()) s.groups.push_back(g->clone());
-    for (auto& a : agg.aggregates()) {
-      exec::AggregateCall c;
-      c.sig = a.sig;
-      for (auto& e : a.args) c.args.push_back(e->clone());
-      c.distinct = a.distinct;
-      c.fraction = a.fraction;
-      c.display = a.display;
-      s.aggs.push_back(std::move(c));
-    }
-  } else {
-    throw UserError("aggregates in materialized views need the exec/ hook HashAggregateOp::groups()");
-  }
-}
-
 }  // namespace
 
 View::View(std::string name, std::string select_sql, std::map<std::string, std::string> options)
@@ -130,7 +111,16 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q, cons
     for (size_t i = 0; i < stages_.size(); i++)
       if (stages_[i] == agg) agg_stage_ = i;
     AggSetup s;
-    copy_aggregate(*agg, s);
+    for (auto& g : agg->groups()) s.groups.push_back(g->clone());
+    for (auto& a : agg->aggregates()) {
+      exec::AggregateCall c;
+      c.sig = a.sig;
+      for (auto& e : a.args) c.args.push_back(e->clone());
+      c.distinct = a.distinct;
+      c.fraction = a.fraction;
+      c.display = a.display;
+      s.aggs.push_back(std::move(c));
+    }
     if (windowed && !project_below_agg) {
       size_t ns = src.columns().size();
       for (size_t g = 0; g < s.groups.size(); g++) {

@@ -181,6 +181,37 @@ std::vector<DataChunk> assign_windows(const WindowSpec& w, const DataChunk& in) 
   types.push_back(w.time_type);
   types.push_back(w.time_type);
   size_t nin = in.column_count();
+  if (w.kind != WindowKind::kHop) {
+    // One window per row: share the input's columns, add window_start/window_end.
+    DataChunk c;
+    for (size_t k = 0; k < nin; k++) {
+      exec::Vector v(in.column(k).type(), in.capacity());
+      v.reference(in.column(k));
+      c.add_column(std::move(v));
+    }
+    exec::Vector ws(w.time_type, in.capacity()), we(w.time_type, in.capacity());
+    const exec::Vector& tv = in.column(w.column_index);
+    const int64_t* ts = tv.data<int64_t>();
+    int64_t* s = ws.data<int64_t>();
+    int64_t* e = we.data<int64_t>();
+    for (size_t i = 0; i < in.size(); i++) {
+      if (tv.is_null(i) || w.kind == WindowKind::kSession) {  // session: assigned by the aggregate
+        ws.set_null(i);
+        we.set_null(i);
+        continue;
+      }
+      s[i] = window_floor(ts[i], w.size_us);
+      e[i] = s[i] + w.size_us;
+    }
+    c.add_column(std::move(ws));
+    c.add_column(std::move(we));
+    c.set_size(in.size());
+    if (in.has_signs())
+      for (size_t i = 0; i < in.size(); i++) c.set_sign(i, in.sign(i));
+    std::vector<DataChunk> out;
+    out.push_back(std::move(c));
+    return out;
+  }
   std::vector<uint32_t> sel;
   std::vector<int64_t> starts;
   const int64_t* ts = in.column(w.column_index).data<int64_t>();
