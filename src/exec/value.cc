@@ -60,11 +60,10 @@ std::string format_date(int32_t days) {
   return buf;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 std::string format_timestamp(int64_t micros, bool tz) {
-  int64_t days = floor_div(micros, kMicrosPerDay);
-  int64_t rem = micros - days * kMicrosPerDay;
+  // Not micros - days * kMicrosPerDay: that product overflows near INT64_MIN.
+  int64_t days = micros / kMicrosPerDay, rem = micros % kMicrosPerDay;
+  if (rem < 0) { rem += kMicrosPerDay; days--; }
   std::string s = format_date(static_cast<int32_t>(days));
   bool bc = s.size() > 3 && s.compare(s.size() - 3, 3, " BC") == 0;
   if (bc) s.resize(s.size() - 3);
