@@ -955,7 +955,9 @@ class Binder {
     if (name != "generate_series") unsupported("table function " + name, n);
     Scope empty;
     std::vector<int64_t> a;
-    for (auto& x : body(fn).at("args")) {
+    static const json kNoArgs = json::array();
+    const json& args = body(fn).contains("args") ? body(fn)["args"] : kNoArgs;  // absent for f()
+    for (auto& x : args) {
       ExprPtr e = coerce(bind(x, empty), exec::TypeId::kBigInt);
       Value v = exec::eval_constant(*e, *env_.ctx);
       if (v.is_null) fail_at(ss::kInvalidParameter, "generate_series arguments must not be NULL", x);
@@ -1332,6 +1334,8 @@ class Binder {
           unsupported("ORDER BY inside an aggregate", *a);
         }
         if (fb.value("agg_star", false) && name != "count") fail_at(ss::kSyntaxError, name + "(*) is not allowed", *a);
+        if (name == "count" && args.empty() && !fb.value("agg_star", false))
+          fail_at(ss::kWrongObjectType, "count(*) must be used to call a parameterless aggregate function", *a);
         if (fb.contains("agg_filter")) {
           // agg(x) FILTER (WHERE c) = agg(CASE WHEN c THEN x END); count(*) counts CASE WHEN c THEN 1 END.
           check_no_aggs(fb["agg_filter"], "FILTER");
