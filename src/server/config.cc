@@ -26,6 +26,7 @@ Status load_config_file(const std::string& path, Config* cfg) {
   str("server", "tls_cert", &cfg->tls_cert_file);
   str("server", "tls_key", &cfg->tls_key_file);
   if (auto v = t["storage"]["fsync"].value<bool>()) cfg->fsync = *v;
+  if (auto v = t["streaming"]["checkpoint_interval_ms"].value<int64_t>()) cfg->checkpoint_interval_ms = *v;
   str("kinesis", "region", &cfg->region);
   if (auto v = t["kinesis"]["create_delay_ms"].value<int64_t>()) cfg->create_delay_ms = *v;
   if (auto v = t["kinesis"]["delete_delay_ms"].value<int64_t>()) cfg->delete_delay_ms = *v;

@@ -25,7 +25,8 @@ struct Config {
   uint16_t port = 4566;     // Kinesis API, HTTP API, UI, metrics
   uint16_t pg_port = 4567;  // PostgreSQL wire protocol (0 = any free port)
   bool pg_enabled = true;
-  int64_t query_timeout_ms = 300000;  // default statement timeout for the HTTP API
+  int64_t query_timeout_ms = 300000;
+  int64_t checkpoint_interval_ms = 1000;  // streaming checkpoints  // default statement timeout for the HTTP API
   int io_threads = 2;
   bool fsync = true;  // acknowledge PutRecord(s) only once on disk
   std::string region = "us-east-1";

@@ -16,6 +16,7 @@
 #include "server/credentials.h"
 #include "server/sql_http.h"
 #include "sql/engine.h"
+#include "stream/runtime.h"
 #include "util/base64.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -114,6 +115,17 @@ class ServerImpl final : public Server {
     } catch (const Error& e) {
       return e.to_status();
     }
+    // The streaming runtime: stream tables over the log, materialized views, checkpoints.
+    try {
+      stream::RuntimeOptions ro;
+      ro.checkpoint_interval_ms = cfg_.checkpoint_interval_ms;
+      runtime_ = std::make_unique<stream::Runtime>(sql_.get(), kinesis_.get(), log_.get(), cfg_.data_dir,
+                                                   &SystemClock::instance(), ro);
+      runtime_->open();
+      runtime_->start();
+    } catch (const Error& e) {
+      return Status(e.code(), std::string("streaming runtime: ") + e.what());
+    }
     sql_http_ = std::make_unique<SqlHttp>(sql_.get(), 2, cfg_.query_timeout_ms);
 
     if (cfg_.pg_enabled) {
@@ -161,6 +173,7 @@ class ServerImpl final : public Server {
     if (http_) http_->stop();
     if (pg_) pg_->stop();
     sql_http_.reset();
+    if (runtime_) runtime_->stop(/*final_checkpoint=*/true);
     if (log_) log_->close();
   }
 
@@ -332,6 +345,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<log::LogStore> log_;
   std::unique_ptr<kinesis::Service> kinesis_;
   std::unique_ptr<sql::Engine> sql_;
+  std::unique_ptr<stream::Runtime> runtime_;
   std::unique_ptr<SqlHttp> sql_http_;
   std::unique_ptr<pgwire::PgServer> pg_;
   std::unique_ptr<net::HttpServer> http_;
