@@ -104,7 +104,8 @@ int64_t ScanOp::row_count() const {
 void ScanOp::read_chunk(size_t i, DataChunk& out) const {
   const DataChunk& c = *chunks_[i];
   if (c.size() > out.capacity()) throw InternalError("stored chunk larger than the vector size");
-  for (size_t k = 0; k < ids_.size(); k++) out.column(k).reference(c.column(ids_[k]));
+  for (size_t k = 0; k < ids_.size(); k++)
+    if (needed_.empty() || needed_[k]) out.column(k).reference(c.column(ids_[k]));
   out.set_size(c.size());
   if (c.has_signs())
     for (size_t r = 0; r < c.size(); r++) out.set_sign(r, c.sign(r));
@@ -1173,6 +1174,13 @@ Executor::Executor(OpPtr root, ExecContext& ctx) : root_(std::move(root)), ctx_(
       if (!consumer->input_columns(&used) || used.size() != ncols) continue;
       if (f) f->set_needed_columns(std::move(used));
       else j->set_needed_columns(std::move(used));
+    }
+    // A scan feeding an operator that says what it reads references only that.
+    if (auto* scan = dynamic_cast<ScanOp*>(pl->source)) {
+      PhysicalOperator* consumer = !pl->ops.empty() ? pl->ops[0] : pl->sink;
+      std::vector<uint8_t> used(scan->types().size(), 0);
+      if (consumer && consumer->input_columns(&used) && used.size() == scan->types().size())
+        scan->set_needed_columns(std::move(used));
     }
   }
 }

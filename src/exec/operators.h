@@ -119,8 +119,11 @@ class ScanOp final : public PhysicalOperator {
   size_t chunk_count() const { return chunks_.size(); }
   int64_t row_count() const;
   void read_chunk(size_t i, DataChunk& out) const;
+  // As FilterOp::set_needed_columns: unread columns are not referenced.
+  void set_needed_columns(std::vector<uint8_t> needed) { needed_ = std::move(needed); }
 
  private:
+  std::vector<uint8_t> needed_;
   std::string table_;
   std::vector<std::shared_ptr<const DataChunk>> chunks_;
   std::vector<size_t> ids_;
