@@ -692,7 +692,7 @@ exec::AggregateCall call(const std::string& fn, std::vector<exec::ExprPtr> args)
 }
 
 DataChunk changes(const std::vector<std::tuple<std::string, int64_t, int8_t>>& rows) {
-  DataChunk c({exec::TypeId::kVarchar, exec::TypeId::kBigInt});
+  DataChunk c({exec::TypeId::kVarchar, exec::TypeId::kBigInt}, std::max(rows.size(), exec::kVectorSize));
   for (size_t i = 0; i < rows.size(); i++) {
     exec::Value::text(std::get<0>(rows[i])).write(c.column(0), i);
     exec::Value::bigint(std::get<1>(rows[i])).write(c.column(1), i);
