@@ -1,5 +1,7 @@
 #include "format/encoder.h"
 
+#include "util/json.h"
+
 #include <charconv>
 #include <cmath>
 
@@ -28,30 +30,7 @@ void append_csv_field(std::string_view v, bool is_text, const CsvWriteOptions& o
 
 }  // namespace
 
-void append_json_string(std::string_view s, std::string& out) {
-  static const char* hx = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hx[c >> 4];
-          out += hx[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+void append_json_string(std::string_view s, std::string& out) { sl::append_json_string(out, s); }
 
 void write_csv_header(const std::vector<std::string>& names, const CsvWriteOptions& opts, std::string& out) {
   for (size_t c = 0; c < names.size(); c++) {

@@ -1,5 +1,7 @@
 #include "sql/engine.h"
 
+#include "util/json.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -368,22 +370,7 @@ bool append_pg_binary(const Vector& v, size_t row, std::string& out) {
 
 void append_json(const Vector& v, size_t row, std::string& out) {
   if (v.is_null(row)) { out += "null"; return; }
-  auto quoted = [&](std::string_view s) {
-    out += '"';
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) { char buf[8]; snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
-          else out += static_cast<char>(c);
-      }
-    }
-    out += '"';
-  };
+  auto quoted = [&](std::string_view s) { sl::append_json_string(out, s); };
   switch (v.type().id) {
     case TypeId::kBoolean: out += v.data<uint8_t>()[row] ? "true" : "false"; return;
     case TypeId::kSmallInt: case TypeId::kInteger: case TypeId::kBigInt: case TypeId::kNumeric:
