@@ -1049,6 +1049,21 @@ void Service::Impl::remove_tags(Call& c) {
 
 // ---------------------------------------------------------------- resharding
 
+uint32_t Service::Impl::open_shard_ordinal(const Stream& s, const std::string& id,
+                                           const std::string& name) const {
+  uint32_t o;
+  if (!parse_shard_ordinal(id, &o) || o >= s.shards.size())
+    throw ApiError("ResourceNotFoundException",
+                   "Could not find shard " + id + " in stream " + name + " under account " +
+                       opt_.account_id + ".");
+  if (!s.shards[o].open())
+    throw ApiError("ResourceInUseException",
+                   "Shard " + id + " in stream " + name + " under account " + opt_.account_id +
+                       " has already been merged or split, and thus is not eligible for "
+                       "merging or splitting.");
+  return o;
+}
+
 void Service::Impl::split_shard(Call& c) {
   std::string name = stream_name_of(c.in);
   auto shard = get_string(c.in, "ShardToSplit");
@@ -1062,17 +1077,7 @@ void Service::Impl::split_shard(Call& c) {
   std::unique_lock lk(mu_);
   Stream& s = need_stream(name);
   need_active(s);
-  uint32_t o;
-  if (!parse_shard_ordinal(*shard, &o) || o >= s.shards.size())
-    throw ApiError("ResourceNotFoundException",
-                   "Could not find shard " + *shard + " in stream " + name +
-                       " under account " + opt_.account_id + ".");
-  if (!s.shards[o].open())
-    throw ApiError("ResourceInUseException",
-                   "Shard " + *shard + " in stream " + name + " under account " +
-                       opt_.account_id +
-                       " has already been merged or split, and thus is not eligible for "
-                       "merging or splitting.");
+  uint32_t o = open_shard_ordinal(s, *shard, name);
   u128 k = 0;
   bool parsed = parse_u128(*key, &k);
   const Shard& p = s.shards[o];
@@ -1110,22 +1115,8 @@ void Service::Impl::merge_shards(Call& c) {
   std::unique_lock lk(mu_);
   Stream& s = need_stream(name);
   need_active(s);
-  uint32_t oa, ob;
-  for (auto* id : {&*a, &*b}) {
-    uint32_t o;
-    if (!parse_shard_ordinal(*id, &o) || o >= s.shards.size())
-      throw ApiError("ResourceNotFoundException",
-                     "Could not find shard " + *id + " in stream " + name +
-                         " under account " + opt_.account_id + ".");
-    if (!s.shards[o].open())
-      throw ApiError("ResourceInUseException",
-                     "Shard " + *id + " in stream " + name + " under account " +
-                         opt_.account_id +
-                         " has already been merged or split, and thus is not eligible for "
-                         "merging or splitting.");
-  }
-  (void)parse_shard_ordinal(*a, &oa);
-  (void)parse_shard_ordinal(*b, &ob);
+  uint32_t oa = open_shard_ordinal(s, *a, name);
+  uint32_t ob = open_shard_ordinal(s, *b, name);
   const Shard& sa = s.shards[oa];
   const Shard& sb = s.shards[ob];
   bool adjacent = oa != ob && ((sa.end != kMaxHashKey && sa.end + 1 == sb.start) ||

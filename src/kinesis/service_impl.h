@@ -106,6 +106,9 @@ class Service::Impl {
   Stream& need_stream(const std::string& name) const;  // throws ResourceNotFound
   [[noreturn]] void not_found(const std::string& name) const;
   void need_active(const Stream& s) const;  // ResourceInUse unless ACTIVE
+  // The ordinal of shard `id` of stream `s` (named `name`), which must exist
+  // (ResourceNotFound) and be open (ResourceInUse: already merged or split).
+  uint32_t open_shard_ordinal(const Stream& s, const std::string& id, const std::string& name) const;
   int total_open_shards() const;
   void check_shard_limit(int additional) const;
   json shard_json(const Stream& s, const Shard& sh) const;
