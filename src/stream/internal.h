@@ -109,6 +109,9 @@ struct SourceOptions {
   bool start_latest = false;
   int64_t idle_timeout_ms = 10000;
   bool skip_header = false;
+  // Field mapping: column -> JSON key or dotted path; column -> 0-based CSV field.
+  std::map<std::string, std::string> json_paths;
+  std::map<std::string, int> csv_fields;
 };
 // Parses and validates WITH (...) of a stream table. Throws sl::UserError.
 SourceOptions parse_source_options(const std::map<std::string, std::string>& opts,

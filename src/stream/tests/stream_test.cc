@@ -232,6 +232,50 @@ TEST_F(StreamTest, JsonStreamAndDecodeErrors) {
   EXPECT_EQ(rows("SELECT count(*) FROM ev_errors"), (std::vector<std::string>{"2"}));
 }
 
+TEST_F(StreamTest, FieldMappingJsonPathsAndCsvFields) {
+  using T = exec::TypeId;
+  create_stream("ev", 1);
+  rt_->create_stream_table("ev", {{"user_id", T::kVarchar}, {"zip", T::kInteger}, {"event_time", T::kTimestampTz}},
+                           {{"connector", "kinesis"}, {"stream", "ev"}, {"format", "json"}, {"event_time", "event_time"},
+                            {"json_paths", "user_id = user.id, zip = user.address.zip, event_time = t"}},
+                           false);
+  rt_->create_view("zips", "SELECT user_id, zip FROM ev WHERE zip > 100", {}, false);
+  put("ev", "k", R"({"user":{"id":"u1","address":{"zip":98101}},"t":1700000000000})");
+  put("ev", "k", R"({"user":{"id":"u2","address":{"zip":7}},"t":1700000001000,"extra":[1,2]})");
+  put("ev", "k", R"({"user":{"id":"u3"},"t":1700000002000})");  // zip missing: NULL
+  rt_->run_until_idle();
+  EXPECT_EQ(sorted(rows("SELECT user_id, zip FROM ev")), (std::vector<std::string>{"u1|98101", "u2|7", "u3|NULL"}));
+  expect_view_matches("zips", "SELECT user_id, zip FROM ev WHERE zip > 100");
+  EXPECT_EQ(rows("SELECT * FROM zips"), (std::vector<std::string>{"u1|98101"}));
+
+  create_stream("raw", 1);
+  rt_->create_stream_table("raw", {{"price", T::kInteger}, {"product", T::kVarchar}},
+                           {{"connector", "kinesis"}, {"stream", "raw"}, {"format", "csv"},
+                            {"csv_fields", "price = 3, product = 1"}},
+                           false);
+  put("raw", "k", "widget,ignored,42,more");
+  rt_->run_until_idle();
+  EXPECT_EQ(rows("SELECT price, product FROM raw"), (std::vector<std::string>{"42|widget"}));
+
+  auto refuse = [&](std::map<std::string, std::string> o, const std::string& want) {
+    o["connector"] = "kinesis";
+    o["stream"] = "raw";
+    try {
+      rt_->create_stream_table("bad", {{"a", T::kInteger}}, o, false);
+      ADD_FAILURE() << "accepted " << want;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  };
+  refuse({{"format", "json"}, {"json_paths", "b = x"}}, "column \"b\" does not exist");
+  refuse({{"format", "json"}, {"json_paths", "a"}}, "is not of the form column = field");
+  refuse({{"format", "json"}, {"json_paths", "a = x, a = y"}}, "mapped twice");
+  refuse({{"format", "csv"}, {"json_paths", "a = x"}}, "applies to format 'json' only");
+  refuse({{"format", "csv"}, {"csv_fields", "a = 0"}}, "1-based position");
+  refuse({{"format", "csv"}, {"csv_fields", "a = two"}}, "1-based position");
+  refuse({{"format", "json"}, {"csv_fields", "a = 1"}}, "applies to format 'csv' only");
+}
+
 TEST_F(StreamTest, LateRowsGoToErrorsWithReasonLate) {
   create_stream("sales", 1);
   sales_table();
