@@ -48,7 +48,7 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  explicit Reader(std::string_view in, uint32_t version = 2) : in_(in), version(version) {}
   uint8_t u8();
   uint32_t u32();
   uint64_t u64();
@@ -61,6 +61,9 @@ class Reader {
 
  private:
   std::string_view in_;
+
+ public:
+  uint32_t version;  // of the checkpoint being read
 };
 
 // Writes `bytes` to `path` atomically: path.tmp, fsync, rename, fsync of the directory.
@@ -70,9 +73,19 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // A multiset of rows in arrival order with retraction, read by SQL as a snapshot.
 // Thread-safe: the pipeline thread applies changes, SQL threads take snapshots.
+//
+// Persistence: without a journal, save() writes every row into the checkpoint. With one
+// (attach_journal), save() appends only the changes since the previous save() to
+// DIR/<base>.<generation>.rows (frames of [length, CRC32C, chunk with signs], fsync'd) and
+// writes (generation, length, rows) into the checkpoint, so a checkpoint costs what changed,
+// not what the view holds. load() replays the file up to the recorded length and cuts off
+// what a crash left beyond it. When retractions make the file more than twice the live
+// rows, the next save() starts a new generation with a compacted snapshot; the old file is
+// deleted by committed(), once a checkpoint naming the new one is durable.
 class RowStore final : public catalog::TableProvider {
  public:
   explicit RowStore(std::vector<LogicalType> types) : types_(std::move(types)) {}
+  ~RowStore() override;
   std::vector<std::shared_ptr<const DataChunk>> snapshot() const override;
   int64_t row_count() const override;
   // Applies a changelog chunk: +1 appends, -1 removes one equal live row (ignored if none).
@@ -82,6 +95,16 @@ class RowStore final : public catalog::TableProvider {
   void save(Writer& w) const;
   void load(Reader& r);
   const std::vector<LogicalType>& types() const { return types_; }
+
+  void attach_journal(std::string dir, std::string base);
+  // The checkpoint written after the last save() is durable: old generations go.
+  void committed();
+  // Deletes every file of this store (DROP).
+  void remove_files();
+  // The file the last save()/load() refers to ("" if none).
+  std::string journal_file() const;
+  // Prefix of a store's files in the state directory: [a-z0-9_] kept, other bytes %XX.
+  static std::string file_base(const std::string& kind, const std::string& name);
 
  private:
   void append_locked(const DataChunk& c, size_t i);
@@ -96,6 +119,11 @@ class RowStore final : public catalog::TableProvider {
   std::unordered_map<std::string, std::vector<uint64_t>> index_;  // row key -> chunk<<32|row
   mutable std::vector<std::shared_ptr<const DataChunk>> cache_;
   mutable bool cache_valid_ = false;
+  // Journal (bookkeeping of persistence, hence mutable: save() is logically const).
+  std::string journal_dir_, journal_base_;
+  mutable std::vector<DataChunk> pending_;  // changes applied since the last save()
+  mutable uint64_t gen_ = 0, journal_bytes_ = 0, journal_rows_ = 0;
+  mutable std::vector<std::string> obsolete_;
 };
 
 // ---- sources ---------------------------------------------------------------------------

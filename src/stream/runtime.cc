@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr char kMagic[8] = {'S', 'L', 'S', 'T', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;  // 2: view and errors rows in state files
 
 // Shared with the log's durable listener, which may outlive the Runtime.
 struct Wake {
@@ -133,6 +133,7 @@ struct Runtime::Impl {
                                       const std::map<std::string, std::string>& options) {
     SourceOptions so = parse_source_options(options, cols, opts.idle_timeout_ms);
     auto s = std::make_unique<Source>(name, cols, so, kinesis, log, clock, pool.get());
+    s->errors()->attach_journal(state_dir(), RowStore::file_base("errors", name));
     register_plan_relation(name, cols);
     return s;
   }
@@ -157,6 +158,7 @@ struct Runtime::Impl {
     sync_tables();
     auto v = std::make_unique<View>(name, select_sql, options);
     v->compile(*plan_cat, q, src);
+    v->contents()->attach_journal(state_dir(), RowStore::file_base("view", name));
     return v;
   }
 
@@ -182,6 +184,21 @@ struct Runtime::Impl {
     uint32_t crc = crc32c(w.buf());
     w.u32(crc);
     write_file_atomic(checkpoint_path(), w.buf());
+    for (auto& [n, s] : sources) s->errors()->committed();
+    for (auto& [n, v] : views) v->contents()->committed();
+  }
+
+  std::string state_dir() const { return dir + "/state"; }
+
+  // Deletes state files no store refers to (left by a crash between a new generation and
+  // the checkpoint naming it, or by a DROP cut short).
+  void remove_unreferenced_state() {
+    std::set<std::string> keep;
+    for (auto& [n, s] : sources) keep.insert(s->errors()->journal_file());
+    for (auto& [n, v] : views) keep.insert(v->contents()->journal_file());
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(state_dir(), ec))
+      if (!keep.count(e.path().string())) fs::remove(e.path(), ec);
   }
 
   // Returns the stream tables and views that had state in the checkpoint.
@@ -200,7 +217,7 @@ struct Runtime::Impl {
       throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": checksum mismatch");
     Reader r(std::string_view(bytes).substr(8, bytes.size() - 12));
     uint32_t version = r.u32();
-    if (version != kCheckpointVersion)
+    if (version != 1 && version != kCheckpointVersion)
       throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": unsupported version " + std::to_string(version));
     epoch = r.u64();
     uint64_t ns = r.u64();
@@ -208,7 +225,7 @@ struct Runtime::Impl {
       std::string n = r.str(), blob = r.str();
       auto it = sources.find(n);
       if (it == sources.end()) continue;  // dropped since
-      Reader sub(blob);
+      Reader sub(blob, version);
       it->second->load(sub);
       loaded.insert(n);
     }
@@ -217,7 +234,7 @@ struct Runtime::Impl {
       std::string n = r.str(), blob = r.str();
       auto it = views.find(n);
       if (it == views.end()) continue;
-      Reader sub(blob);
+      Reader sub(blob, version);
       it->second->load(sub);
       loaded.insert(n);
     }
@@ -330,6 +347,7 @@ void Runtime::open() {
     if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
   for (auto& [n, v] : I.views)
     if (!loaded.count(n)) v->start_fresh();
+  I.remove_unreferenced_state();
   I.opened = true;
   I.hook = std::make_shared<RuntimeHook>(this, I.engine);
   I.engine->set_stream_hook(I.hook);
@@ -437,8 +455,10 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
   if (I.views.count(name)) {
     I.cat().drop(name, catalog::TableKind::kMaterializedView, true);
     I.plan_cat->drop("__window_" + name, catalog::TableKind::kStream, true);
+    auto rows = I.views[name]->contents();
     I.views.erase(name);
     I.checkpoint_locked();
+    rows->remove_files();
     return true;
   }
   if (I.sources.count(name)) {
@@ -448,8 +468,10 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
     I.cat().drop(name + "_errors", catalog::TableKind::kStream, true);
     I.cat().drop(name, catalog::TableKind::kStream, true);
     I.plan_cat->drop(name, catalog::TableKind::kStream, true);
+    auto errors = I.sources[name]->errors();
     I.sources.erase(name);
     I.checkpoint_locked();
+    errors->remove_files();
     return true;
   }
   for (auto& [sn, src] : I.sources)
