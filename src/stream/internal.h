@@ -156,6 +156,8 @@ struct ShardState {
   uint64_t end_offset = 0;  // closed shards
   uint64_t next = 0;        // next offset to read
   bool positioned = false;  // `next` is meaningful (else: start of the partition)
+  bool has_start = false;   // start = where the table began reading ('latest' at CREATE)
+  uint64_t start = 0;
   bool finished = false;
   int64_t max_event_us = INT64_MIN;
   int64_t last_active_ms = 0;  // processing time of the last record (or start)
@@ -196,8 +198,20 @@ class Source {
   void save(Writer& w) const;
   void load(Reader& r);
 
+  // A reader of the same table for a view created after this source had read records:
+  // from where the table began (its start positions) up to this source's current
+  // positions, exactly. Its late rows and errors go nowhere (this source has them).
+  std::unique_ptr<Source> backfill_reader() const;
+  // A backfill reader has read up to its stop positions.
+  bool reached_stop() const;
+  // Whether this source has read anything a new view would miss.
+  bool progressed() const;
+
  private:
   bool ready(const ShardState& s) const;
+  uint64_t stop_of(const ShardState& s) const;
+  std::map<std::string, uint64_t> stop_at_;  // backfill readers: shard -> end offset
+  bool backfill_ = false;
   std::string name_;
   std::vector<catalog::ColumnDef> cols_;
   SourceOptions opts_;

@@ -265,6 +265,24 @@ struct Runtime::Impl {
     return total;
   }
 
+  // A view created after its source read records first reads them through a backfill
+  // reader (from the table's start up to the source's positions), so it holds what it
+  // would hold had it existed from the start. Runs under the pipeline's mutex.
+  void backfill_locked(View& v) {
+    Source& live = *sources.at(v.source());
+    if (!live.progressed()) return;
+    auto bf = live.backfill_reader();
+    for (int guard = 0; !bf->reached_stop() && guard < 10000000; guard++) {
+      std::vector<DataChunk> chunks;
+      size_t n = bf->poll(opts.max_records_per_shard, chunks);
+      int64_t wm = bf->advance_watermark();
+      for (auto& c : chunks) v.on_input(c);
+      v.on_watermark(wm);
+      if (n == 0 && !bf->has_more()) break;
+    }
+    v.on_watermark(live.watermark());
+  }
+
   bool any_more() const {
     for (auto& [n, s] : sources)
       if (s->has_more()) return true;
@@ -345,8 +363,15 @@ void Runtime::open() {
   // Created just before a crash, before their first checkpoint:
   for (auto& [n, s] : I.sources)
     if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
-  for (auto& [n, v] : I.views)
-    if (!loaded.count(n)) v->start_fresh();
+  for (auto& [n, v] : I.views) {
+    if (loaded.count(n)) continue;
+    v->start_fresh();
+    try {
+      I.backfill_locked(*v);
+    } catch (const std::exception& e) {
+      v->failed = e.what();
+    }
+  }
   I.remove_unreferenced_state();
   I.opened = true;
   I.hook = std::make_shared<RuntimeHook>(this, I.engine);
@@ -444,6 +469,7 @@ void Runtime::create_view(const std::string& name, const std::string& select_sql
   }
   auto v = I.make_view(name, select_sql, options);
   v->start_fresh();
+  I.backfill_locked(*v);
   I.cat().create_provided(name, catalog::TableKind::kMaterializedView, v->columns(), select_sql, options, v->contents());
   I.views[name] = std::move(v);
   I.checkpoint_locked();

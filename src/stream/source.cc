@@ -281,6 +281,8 @@ void Source::position_at_latest() {
     if (!p) continue;
     s.next = p->durable_end();
     s.positioned = true;
+    s.start = s.next;
+    s.has_start = true;
     if (!s.open && s.next >= s.end_offset) s.finished = true;
   }
 }
@@ -302,6 +304,7 @@ struct ShardTask {
   log::Partition* part = nullptr;
   format::RecordDecoder* decoder = nullptr;
   uint64_t from = 0, durable = 0;
+  size_t max_records = 0;
   // results
   uint64_t next = 0;
   std::string failure;
@@ -311,7 +314,8 @@ struct ShardTask {
   std::vector<format::ErrorRow> errors, late;
 };
 
-void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) {
+void run_shard_task(ShardTask& t, size_t ncols, int64_t wm) {
+  size_t max_records = t.max_records;
   std::string arena;  // the records' bytes, back to back
   struct Meta {
     uint64_t offset;
@@ -394,6 +398,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
       s->positioned = true;
     }
     uint64_t durable = p->durable_end();
+    if (backfill_) durable = std::min(durable, std::max(stop_of(*s), s->next));
     if (s->next < durable) {
       auto& dec = decoders_[s->shard_id];
       if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_, opts_), decoder_options(opts_));
@@ -403,6 +408,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
       t.decoder = dec.get();
       t.from = s->next;
       t.durable = durable;
+      t.max_records = std::min<uint64_t>(max_records, durable - s->next);
       tasks.push_back(std::move(t));
     } else {
       s->lag_ms = 0;
@@ -422,7 +428,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     for (auto& t : tasks)
       pool_->submit([&, tp = &t] {
         try {
-          run_shard_task(*tp, max_records, ncols, wm);
+          run_shard_task(*tp, ncols, wm);
         } catch (const std::exception& e) {
           tp->failure = e.what();
         }
@@ -434,7 +440,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
   } else {
     for (auto& t : tasks) {
       try {
-        run_shard_task(t, max_records, ncols, wm);
+        run_shard_task(t, ncols, wm);
       } catch (const std::exception& e) {
         t.failure = e.what();
       }
@@ -496,6 +502,54 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
   return records;
 }
 
+uint64_t Source::stop_of(const ShardState& s) const {
+  auto it = stop_at_.find(s.shard_id);
+  return it == stop_at_.end() ? 0 : it->second;
+}
+
+std::unique_ptr<Source> Source::backfill_reader() const {
+  auto b = std::make_unique<Source>(name_, cols_, opts_, kinesis_, log_, clock_, pool_);
+  b->backfill_ = true;
+  for (auto& [id, s] : shards_) {
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
+    b->stop_at_[id] = s.positioned ? s.next : from;
+    ShardState c;
+    c.shard_id = id;
+    c.ordinal = s.ordinal;
+    c.parents = s.parents;
+    c.partition = s.partition;
+    c.open = s.open;
+    c.end_offset = s.end_offset;
+    c.next = from;
+    c.positioned = s.has_start;
+    c.has_start = s.has_start;
+    c.start = s.start;
+    c.last_active_ms = clock_->now_ms();
+    b->shards_.emplace(id, std::move(c));
+  }
+  return b;
+}
+
+bool Source::reached_stop() const {
+  for (auto& [id, s] : shards_) {
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t next = s.positioned ? s.next : p ? p->start_offset() : 0;
+    if (next < stop_of(s)) return false;
+  }
+  return true;
+}
+
+bool Source::progressed() const {
+  for (auto& [id, s] : shards_) {
+    if (!s.positioned) continue;
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
+    if (s.next > from) return true;
+  }
+  return false;
+}
+
 int64_t Source::advance_watermark() {
   int64_t now = clock_->now_ms();
   bool any_active = false;
@@ -554,6 +608,8 @@ void Source::save(Writer& w) const {
     w.u8(s.finished);
     w.i64(s.max_event_us);
     w.i64(s.last_active_ms);
+    w.u8(s.has_start);
+    w.u64(s.start);
   }
   w.i64(watermark_);
   w.i64(max_event_all_);
@@ -577,6 +633,10 @@ void Source::load(Reader& r) {
     s.finished = r.u8();
     s.max_event_us = r.i64();
     s.last_active_ms = r.i64();
+    if (r.version >= 2) {
+      s.has_start = r.u8();
+      s.start = r.u64();
+    }
     auto it = shards_.find(id);
     if (it == shards_.end()) it = shards_.emplace(id, s).first;  // stream not there (yet)
     if (it->second.partition != s.partition) continue;  // another incarnation of the stream
@@ -585,6 +645,8 @@ void Source::load(Reader& r) {
     it->second.finished = s.finished;
     it->second.max_event_us = s.max_event_us;
     it->second.last_active_ms = s.last_active_ms;
+    it->second.has_start = s.has_start;
+    it->second.start = s.start;
   }
   watermark_ = r.i64();
   max_event_all_ = r.i64();

@@ -514,6 +514,68 @@ TEST_F(StreamTest, StateFileOfUpdatedRowsIsCompacted) {
   EXPECT_EQ(sorted(rows("SELECT n FROM per_product")), (std::vector<std::string>{"3333", "3333", "3334"}));
 }
 
+// A view created after its table has read records (and after a reshard) holds what it would
+// hold had it existed from the start: it reads the retained records up to where the table is.
+TEST_F(StreamTest, NewViewIsBackfilledFromTheTablesStart) {
+  create_stream("sales", 2);
+  sales_table();
+  rt_->create_view("early", "SELECT * FROM sales WHERE price BETWEEN 40 AND 50", {}, false);
+  int i = 0;
+  auto produce = [&](int n) {
+    for (int end = i + n; i < end; i++) put("sales", "k" + std::to_string(i % 11), sale(i, "p" + std::to_string(i % 3), 30 + i % 30, i));
+  };
+  produce(150);
+  rt_->run_until_idle();
+  // Split a shard: the parent is closed and read to its end, its children go on.
+  auto shards = call("ListShards", {{"StreamName", "sales"}})["Shards"];
+  call("SplitShard", {{"StreamName", "sales"}, {"ShardToSplit", shards[0]["ShardId"]},
+                      {"NewStartingHashKey", "85070591730234615865843651857942052864"}});
+  svc_->tick();
+  produce(150);
+  rt_->run_once();  // part of it: the children may not all be read yet
+  produce(20);      // durable but not read by the table at all when the views are created
+  rt_->create_view("late", "SELECT * FROM sales WHERE price BETWEEN 40 AND 50", {}, false);
+  rt_->create_view("per_product", "SELECT product, count(*) AS n, sum(price) AS s FROM sales GROUP BY product", {}, false);
+  rt_->create_view("per_minute", "SELECT window_start, count(*) AS n FROM tumble(sales, ts, interval '1 minute') GROUP BY window_start",
+                   {}, false);
+  EXPECT_GT(rows("SELECT count(*) FROM late")[0], "0");  // backfilled at CREATE
+  produce(100);
+  rt_->run_until_idle();
+  expect_view_matches("early", "SELECT * FROM sales WHERE price BETWEEN 40 AND 50");
+  expect_view_matches("late", "SELECT * FROM sales WHERE price BETWEEN 40 AND 50");
+  expect_view_matches("per_product", "SELECT product, count(*), sum(price) FROM sales GROUP BY product");
+  // Exactly the windows the watermark closed.
+  int64_t wm = stream_status("sales").watermark_us;
+  std::string wm_sql = "'" + exec::format_timestamp(wm, false) + "'::timestamp";
+  expect_view_matches("per_minute", "SELECT ws, n FROM (SELECT date_trunc('minute', ts) AS ws, count(*) AS n FROM sales "
+                                    "GROUP BY 1) b WHERE ws + interval '1 minute' <= " + wm_sql);
+  EXPECT_EQ(rows("SELECT count(*) FROM per_minute"), (std::vector<std::string>{"7"}));  // 22:13 .. 22:19
+  // Restart: the backfilled views are in the checkpoint, nothing is read twice.
+  rt_->checkpoint();
+  crash();
+  open();
+  EXPECT_EQ(rt_->run_until_idle(), 0u);
+  expect_view_matches("late", "SELECT * FROM sales WHERE price BETWEEN 40 AND 50");
+  expect_view_matches("per_product", "SELECT product, count(*), sum(price) FROM sales GROUP BY product");
+}
+
+// With start = 'latest', a later view starts where the table started, not at the stream's start.
+TEST_F(StreamTest, NewViewOnLatestTableStartsWhereTheTableStarted) {
+  create_stream("sales", 1);
+  for (int i = 0; i < 10; i++) put("sales", "a", sale(i, "old", 45, i));
+  using T = exec::TypeId;
+  rt_->create_stream_table("sales", {{"zipcode", T::kInteger}, {"product", T::kVarchar}, {"price", T::kInteger}, {"ts", T::kTimestamp}},
+                           {{"connector", "kinesis"}, {"stream", "sales"}, {"format", "csv"}, {"start", "latest"}}, false);
+  for (int i = 10; i < 30; i++) put("sales", "a", sale(i, "new", 45, i));
+  rt_->run_until_idle();
+  rt_->checkpoint();
+  crash();
+  open();  // the start positions survive a restart
+  rt_->create_view("v", "SELECT product, count(*) FROM sales GROUP BY product", {}, false);
+  rt_->run_until_idle();
+  EXPECT_EQ(rows("SELECT * FROM v"), (std::vector<std::string>{"new|20"}));
+}
+
 TEST_F(StreamTest, DropRemovesDefinitionsAndState) {
   create_stream("sales", 1);
   sales_table();
