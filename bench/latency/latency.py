@@ -8,7 +8,7 @@ the view over the HTTP SQL API (keep-alive) every `--poll-ms` and notes when eac
 first appears. Latency = first seen − acknowledged (both CLOCK_MONOTONIC, system-wide);
 the observer's resolution (poll period + query time) is printed beside the percentiles.
 
-    /usr/bin/python3 bench/latency/latency.py --bin build/release/src/cli/streamlake \
+    /usr/bin/python3 bench/latency/latency.py --bin build/release/streamlake \
         [--rate 10000] [--duration 30] [--producers 2] [--shards 2] [--poll-ms 2]
 
 Prints p50/p90/p99/max and the ratio of p99 to the 100 ms target. Exits 1 when records
@@ -135,7 +135,7 @@ def percentile(xs, p):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.environ.get("STREAMLAKE_BIN", "build/release/src/cli/streamlake"))
+    ap.add_argument("--bin", default=os.environ.get("STREAMLAKE_BIN", "build/release/streamlake"))
     ap.add_argument("--rate", type=int, default=10000)
     ap.add_argument("--duration", type=float, default=30)
     ap.add_argument("--producers", type=int, default=2)

@@ -15,5 +15,5 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 ninja -C "$BUILD_DIR" streamlake >/dev/null
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-exec /usr/bin/python3 bench/latency/latency.py --bin "$BUILD_DIR/src/cli/streamlake" \
+exec /usr/bin/python3 bench/latency/latency.py --bin "$BUILD_DIR/streamlake" \
   --rate "${RATE:-10000}" --duration "${DURATION:-30}" --producers "${PRODUCERS:-2}" --shards "${SHARDS:-2}"
