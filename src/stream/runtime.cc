@@ -140,11 +140,11 @@ struct Runtime::Impl {
   std::unique_ptr<View> make_view(const std::string& name, const std::string& select_sql,
                                   const std::map<std::string, std::string>& options) {
     RewrittenQuery q = rewrite_view_query(select_sql, name, [this](const std::string& n) { return is_stream(n); });
-    Source& src = *sources.at(q.source);
     if (q.window.kind != WindowKind::kNone) {
+      Source& src = *sources.at(q.window.table);
       const auto& cols = src.columns();
       auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == q.window.column; });
-      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.source + "\"");
+      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.window.table + "\"");
       if (it->type.id != exec::TypeId::kTimestamp && it->type.id != exec::TypeId::kTimestampTz)
         throw UserError("window column \"" + q.window.column + "\" must be a timestamp");
       q.window.column_index = static_cast<size_t>(it - cols.begin());
@@ -156,7 +156,7 @@ struct Runtime::Impl {
     }
     sync_tables();
     auto v = std::make_unique<View>(name, select_sql, options);
-    v->compile(*plan_cat, q, src);
+    v->compile(*plan_cat, q, sources);
     return v;
   }
 
@@ -226,19 +226,28 @@ struct Runtime::Impl {
 
   size_t run_once_locked() {
     size_t total = 0;
+    std::map<std::string, int64_t> wms;
     for (auto& [name, src] : sources) {
       src->refresh();
       std::vector<DataChunk> chunks;
       total += src->poll(opts.max_records_per_shard, chunks);
-      int64_t wm = src->advance_watermark();
+      wms[name] = src->advance_watermark();
       for (auto& [vn, v] : views) {
-        if (v->source() != name || !v->failed.empty()) continue;
+        if (!v->reads(name) || !v->failed.empty()) continue;
         try {
-          for (auto& c : chunks) v->on_input(c);
-          v->on_watermark(wm);
+          for (auto& c : chunks) v->on_input(name, c);
         } catch (const std::exception& e) {
           v->failed = e.what();
         }
+      }
+    }
+    // Watermarks after every source's rows: a view's is the minimum over its sources.
+    for (auto& [vn, v] : views) {
+      if (!v->failed.empty()) continue;
+      try {
+        v->on_watermarks(wms);
+      } catch (const std::exception& e) {
+        v->failed = e.what();
       }
     }
     if (total) {
@@ -443,7 +452,7 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
   }
   if (I.sources.count(name)) {
     for (auto& [vn, v] : I.views)
-      if (v->source() == name)
+      if (v->reads(name))
         throw exec::SqlError("2BP01", "cannot drop table " + name + " because materialized view " + vn + " depends on it");
     I.cat().drop(name + "_errors", catalog::TableKind::kStream, true);
     I.cat().drop(name, catalog::TableKind::kStream, true);
