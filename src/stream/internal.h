@@ -209,6 +209,7 @@ struct RewrittenQuery {
   std::string relation;  // the name the window call was replaced by ("" if none)
   std::string source;    // the first stream table read
   std::vector<std::string> sources;  // every stream table read (at most two), in order
+  size_t stream_reads = 0;           // references to stream tables (a self-join: 2)
   WindowSpec window;
 };
 // Finds the stream tables (one, or two joined) and the window call of a view's SELECT.
@@ -264,15 +265,18 @@ class JoinSideState {
  public:
   explicit JoinSideState(std::vector<LogicalType> types);
   // Keeps rows sel[i] of `in` under keys[i] until the watermark passes expire[i]
-  // (INT64_MAX: forever).
+  // (INT64_MAX: forever); matched (may be empty: none) says which already found a match.
   void add(const DataChunk& in, const std::vector<uint32_t>& sel, const std::vector<std::string>& keys,
-           const std::vector<int64_t>& expire);
+           const std::vector<int64_t>& expire, const std::vector<uint8_t>& matched);
+  // Row `id` found a match (outer joins).
+  void mark_matched(uint64_t id);
   // Row ids with `key` (in arrival order), or null.
   const std::vector<uint64_t>* find(const std::string& key) const;
   // The page holding row `id` and its row there.
   const DataChunk& page_of(uint64_t id, size_t* row) const;
-  // Drops rows whose expiry is below wm; returns how many.
-  size_t evict(int64_t wm);
+  // Drops rows whose expiry is below wm; returns how many. With `unmatched`, the dropped
+  // rows that never matched are appended to it (outer joins).
+  size_t evict(int64_t wm, std::vector<DataChunk>* unmatched = nullptr);
   size_t rows() const { return live_; }
   size_t memory_bytes() const;
   void save(Writer& w) const;
@@ -283,6 +287,7 @@ class JoinSideState {
     DataChunk chunk;                // kVectorSize rows
     std::vector<uint32_t> slot;     // per row: key slot
     std::vector<int64_t> expire;    // per row
+    std::vector<uint8_t> matched;   // per row
     uint32_t live = 0;
   };
   std::vector<LogicalType> types_;
@@ -295,8 +300,11 @@ class JoinSideState {
   size_t live_ = 0, bytes_ = 0;
 };
 
-// An inner join of two append-only streams, built from the plan's HashJoinOp (its keys
-// and residual over left columns then right columns). Side 0 is the left input.
+// A join of two append-only streams, built from the plan's HashJoinOp (its type, keys and
+// residual over left columns then right columns). Side 0 is the left input. Inner, LEFT,
+// RIGHT and FULL: an outer side's row that never matched is emitted with NULLs for the
+// other side once it is evicted (the other side's watermark passed its last chance), so
+// an outer side must be evictable.
 class IntervalJoin {
  public:
   IntervalJoin(const exec::HashJoinOp& op, exec::ExecContext& ctx);
@@ -305,10 +313,12 @@ class IntervalJoin {
   // stream's event time (its watermark bounds future right rows), and symmetrically.
   void set_eviction(bool left, bool right);
   bool evicts(int side) const { return evict_[side]; }
+  bool outer(int side) const { return outer_[side]; }
   // Rows of one side (after that side's operators): joined rows go to `out`.
   void consume(int side, const DataChunk& in, exec::ExecContext& ctx, std::vector<DataChunk>& out);
-  // The sides' watermarks advanced: evicts rows that can no longer match.
-  void on_watermarks(int64_t wm_left, int64_t wm_right);
+  // The sides' watermarks advanced: evicts rows that can no longer match; an outer
+  // side's unmatched rows go to `out` with NULLs.
+  void on_watermarks(int64_t wm_left, int64_t wm_right, std::vector<DataChunk>& out);
   // A watermark for the time column of `side` in the join's output (INT64_MIN if none:
   // without a bound an old row may still be joined).
   int64_t output_watermark(int side) const;
@@ -319,6 +329,9 @@ class IntervalJoin {
 
  private:
   int64_t expiry(int side, int64_t t) const;
+  // Rows of `side` with NULLs for the other side's columns.
+  void null_extend(int side, const DataChunk& rows, std::vector<DataChunk>& out) const;
+  bool outer_[2] = {false, false};
   std::vector<LogicalType> left_types_, right_types_, out_types_;
   std::vector<exec::ExprPtr> keys_[2];
   exec::ExprPtr residual_;

@@ -9,6 +9,7 @@
 #include "exec/keys.h"
 #include "exec/value.h"
 #include "stream/internal.h"
+#include "exec/error.h"
 #include "util/error.h"
 
 namespace sl::stream {
@@ -130,18 +131,19 @@ IntervalBounds find_interval_bounds(const exec::Expr* residual, size_t left_widt
 JoinSideState::JoinSideState(std::vector<LogicalType> types) : types_(std::move(types)) {}
 
 void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, const std::vector<std::string>& keys,
-                        const std::vector<int64_t>& expire) {
+                        const std::vector<int64_t>& expire, const std::vector<uint8_t>& matched) {
   size_t done = 0;
   while (done < sel.size()) {
     uint64_t pno = next_id_ / exec::kVectorSize;
     size_t at = next_id_ % exec::kVectorSize;
     auto it = pages_.find(pno);
     if (it == pages_.end()) {
-      Page p{DataChunk(types_), {}, {}, 0};
+      Page p{DataChunk(types_), {}, {}, {}, 0};
       p.slot.assign(exec::kVectorSize, 0);
       p.expire.assign(exec::kVectorSize, INT64_MAX);
+      p.matched.assign(exec::kVectorSize, 0);
       it = pages_.emplace(pno, std::move(p)).first;
-      bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 12;
+      bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 13;
     }
     Page& p = it->second;
     size_t n = std::min(sel.size() - done, exec::kVectorSize - at);
@@ -161,6 +163,7 @@ void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, c
       rows_of_[slot].push_back(id);
       p.slot[at + i] = slot;
       p.expire[at + i] = expire[done + i];
+      p.matched[at + i] = matched.empty() ? 0 : matched[done + i];
       if (expire[done + i] != INT64_MAX) by_expire_[expire[done + i]].push_back(id);
     }
     bytes_ += n * 16;  // bucket entry and expiry index entry
@@ -177,12 +180,17 @@ const std::vector<uint64_t>* JoinSideState::find(const std::string& key) const {
   return &rows_of_[static_cast<size_t>(slot)];
 }
 
+void JoinSideState::mark_matched(uint64_t id) {
+  auto it = pages_.find(id / exec::kVectorSize);
+  if (it != pages_.end()) it->second.matched[id % exec::kVectorSize] = 1;
+}
+
 const DataChunk& JoinSideState::page_of(uint64_t id, size_t* row) const {
   *row = id % exec::kVectorSize;
   return pages_.at(id / exec::kVectorSize).chunk;
 }
 
-size_t JoinSideState::evict(int64_t wm) {
+size_t JoinSideState::evict(int64_t wm, std::vector<DataChunk>* unmatched) {
   size_t evicted = 0;
   while (!by_expire_.empty() && by_expire_.begin()->first < wm) {
     for (uint64_t id : by_expire_.begin()->second) {
@@ -194,6 +202,13 @@ size_t JoinSideState::evict(int64_t wm) {
       auto it = std::find(ids.begin(), ids.end(), id);
       if (it == ids.end()) continue;
       ids.erase(it);
+      uint32_t row = static_cast<uint32_t>(id % exec::kVectorSize);
+      if (unmatched && !p.matched[row]) {
+        if (unmatched->empty() || unmatched->back().size() == exec::kVectorSize) unmatched->emplace_back(types_);
+        DataChunk& u = unmatched->back();
+        append_owned(u, u.size(), p.chunk, &row, 1);
+        u.set_size(u.size() + 1);
+      }
       if (ids.empty()) {
         keys_.erase(key_of_[slot]);
         std::vector<uint64_t>().swap(ids);
@@ -203,7 +218,7 @@ size_t JoinSideState::evict(int64_t wm) {
       live_--;
       evicted++;
       if (--p.live == 0) {
-        bytes_ -= std::min(bytes_, p.chunk.memory_bytes() + exec::kVectorSize * 12);
+        bytes_ -= std::min(bytes_, p.chunk.memory_bytes() + exec::kVectorSize * 13);
         pages_.erase(pit);
       }
     }
@@ -233,6 +248,7 @@ void JoinSideState::save(Writer& w) const {
     for (uint32_t i : sel) {
       w.str(key_of_[p.slot[i]]);
       w.i64(p.expire[i]);
+      w.u8(p.matched[i]);
     }
   }
   w.u8(0);
@@ -246,12 +262,14 @@ void JoinSideState::load(Reader& r) {
     std::vector<uint32_t> sel;
     std::vector<std::string> keys;
     std::vector<int64_t> expire;
+    std::vector<uint8_t> matched;
     for (size_t i = 0; i < c.size(); i++) {
       sel.push_back(static_cast<uint32_t>(i));
       keys.push_back(r.str());
       expire.push_back(r.i64());
+      matched.push_back(r.u8());
     }
-    add(c, sel, keys, expire);
+    add(c, sel, keys, expire, matched);
   }
   if (live_ != want) throw Error(Errc::kCorruption, "checkpoint: join state row count mismatch");
 }
@@ -264,6 +282,13 @@ IntervalJoin::IntervalJoin(const exec::HashJoinOp& op, exec::ExecContext& ctx)
   for (auto& k : op.left_keys()) keys_[0].push_back(k->clone());
   for (auto& k : op.right_keys()) keys_[1].push_back(k->clone());
   if (op.residual()) residual_ = op.residual()->clone();
+  exec::JoinType t = op.join_type();
+  if (t != exec::JoinType::kInner && t != exec::JoinType::kLeft && t != exec::JoinType::kRight &&
+      t != exec::JoinType::kFull)
+    throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
+                         "semi and anti joins of two stream tables are not supported in a materialized view");
+  outer_[0] = t == exec::JoinType::kLeft || t == exec::JoinType::kFull;
+  outer_[1] = t == exec::JoinType::kRight || t == exec::JoinType::kFull;
   bounds_ = find_interval_bounds(residual_.get(), left_types_.size(), ctx);
 }
 
@@ -298,7 +323,8 @@ void IntervalJoin::consume(int side, const DataChunk& in, exec::ExecContext& ctx
   const exec::Vector* tv = tcol >= 0 ? &in.column(static_cast<size_t>(tcol)) : nullptr;
 
   // Probe the other side: candidate pairs, checked by the residual a batch at a time.
-  const JoinSideState& other = state_[1 - side];
+  JoinSideState& other = state_[1 - side];
+  std::vector<uint8_t> matched(outer_[side] ? n : 0);
   const std::vector<LogicalType>& mine_t = side == 0 ? left_types_ : right_types_;
   size_t off_mine = side == 0 ? 0 : left_types_.size();
   size_t off_other = side == 0 ? left_types_.size() : 0;
@@ -326,7 +352,16 @@ void IntervalJoin::consume(int side, const DataChunk& in, exec::ExecContext& ctx
       const uint8_t* mv = mask.data<uint8_t>();
       for (size_t j = 0; j < m; j++)
         if (mask.is_valid(j) && mv[j]) keep.idx.push_back(static_cast<uint32_t>(j));
+      if (outer_[side])
+        for (uint32_t j : keep.idx) matched[psel[j]] = 1;
+      if (outer_[1 - side])
+        for (uint32_t j : keep.idx) other.mark_matched(pids[j]);
       if (keep.size() != m) c.slice(keep);
+    } else {
+      if (outer_[side])
+        for (uint32_t p : psel) matched[p] = 1;
+      if (outer_[1 - side])
+        for (uint64_t id : pids) other.mark_matched(id);
     }
     if (c.size()) out.push_back(std::move(c));
     psel.clear();
@@ -335,8 +370,13 @@ void IntervalJoin::consume(int side, const DataChunk& in, exec::ExecContext& ctx
   std::vector<uint32_t> store;
   std::vector<std::string> store_keys;
   std::vector<int64_t> store_expire;
+  std::vector<uint8_t> store_matched;
+  std::vector<uint32_t> no_match;  // rows of an outer side never kept: decided now
   for (size_t i = 0; i < n; i++) {
-    if (!cols.empty() && exec::any_null(cols, i)) continue;
+    if (!cols.empty() && exec::any_null(cols, i)) {
+      no_match.push_back(static_cast<uint32_t>(i));
+      continue;
+    }
     if (const auto* ids = other.find(keys[i])) {
       for (uint64_t id : *ids) {
         psel.push_back(static_cast<uint32_t>(i));
@@ -347,24 +387,57 @@ void IntervalJoin::consume(int side, const DataChunk& in, exec::ExecContext& ctx
     // Keep the row for rows still to come on the other side, unless none can match it.
     int64_t exp = INT64_MAX;
     if (tv) {
-      if (tv->is_null(i)) continue;  // a NULL time fails every bound
-      exp = expiry(side, tv->data<int64_t>()[i]);
-      if (exp < wm_[1 - side]) continue;
+      // A NULL time fails every bound; a row past its last chance meets no later row.
+      if (!tv->is_null(i)) exp = expiry(side, tv->data<int64_t>()[i]);
+      if (tv->is_null(i) || exp < wm_[1 - side]) {
+        no_match.push_back(static_cast<uint32_t>(i));
+        continue;
+      }
     }
     store.push_back(static_cast<uint32_t>(i));
     store_keys.push_back(std::move(keys[i]));
     store_expire.push_back(exp);
   }
   flush();
-  state_[side].add(in, store, store_keys, store_expire);
+  if (outer_[side]) {
+    for (uint32_t i : store) store_matched.push_back(matched[i]);
+    // Matches are only found while probing, which is over for these rows.
+    std::vector<uint32_t> sel;
+    for (uint32_t i : no_match)
+      if (!matched[i]) sel.push_back(i);
+    if (!sel.empty()) {
+      DataChunk rows(in.types(), sel.size());
+      for (size_t k = 0; k < in.column_count(); k++) rows.column(k).gather(in.column(k), sel.data(), sel.size());
+      rows.set_size(sel.size());
+      null_extend(side, rows, out);
+    }
+  }
+  state_[side].add(in, store, store_keys, store_expire, store_matched);
 }
 
-void IntervalJoin::on_watermarks(int64_t wm_left, int64_t wm_right) {
+void IntervalJoin::null_extend(int side, const DataChunk& rows, std::vector<DataChunk>& out) const {
+  size_t n = rows.size();
+  if (n == 0) return;
+  DataChunk c(out_types_, std::max<size_t>(n, 1));
+  size_t off_mine = side == 0 ? 0 : left_types_.size();
+  size_t off_other = side == 0 ? left_types_.size() : 0;
+  size_t n_other = side == 0 ? right_types_.size() : left_types_.size();
+  for (size_t k = 0; k < rows.column_count(); k++) c.column(off_mine + k).copy_range(rows.column(k), 0, n, 0);
+  for (size_t k = 0; k < n_other; k++)
+    for (size_t i = 0; i < n; i++) c.column(off_other + k).set_null(i);
+  c.set_size(n);
+  out.push_back(std::move(c));
+}
+
+void IntervalJoin::on_watermarks(int64_t wm_left, int64_t wm_right, std::vector<DataChunk>& out) {
   wm_[0] = std::max(wm_[0], wm_left);
   wm_[1] = std::max(wm_[1], wm_right);
   // Left rows wait for right rows, whose times are at least the right watermark.
-  state_[0].evict(wm_[1]);
-  state_[1].evict(wm_[0]);
+  for (int side = 0; side < 2; side++) {
+    std::vector<DataChunk> unmatched;
+    state_[side].evict(wm_[1 - side], outer_[side] ? &unmatched : nullptr);
+    for (auto& u : unmatched) null_extend(side, u, out);
+  }
 }
 
 int64_t IntervalJoin::output_watermark(int side) const {

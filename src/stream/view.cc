@@ -156,9 +156,6 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
       if (left_stream && right_stream) {
         // Stream-stream join: each input is a branch fed by its stream table.
         auto* hj = static_cast<exec::HashJoinOp*>(op);
-        if (hj->join_type() != exec::JoinType::kInner)
-          throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
-                               "only inner joins of two stream tables are supported in a materialized view (" + nm + ")");
         branches_.push_back(walk_branch(op->children[0].get(), reads_stream, is_stream_rel));
         branches_.push_back(walk_branch(op->children[1].get(), reads_stream, is_stream_rel));
         join_ = std::make_unique<IntervalJoin>(*hj, ctx_);
@@ -174,6 +171,15 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
         };
         const IntervalBounds& bd = join_->bounds();
         join_->set_eviction(event_col(branches_[1], bd.right_col), event_col(branches_[0], bd.left_col));
+        // An outer side's unmatched row is emitted when it is evicted: it must be.
+        for (int side = 0; side < 2; side++)
+          if (join_->outer(side) && !join_->evicts(side))
+            throw exec::SqlError(
+                exec::sqlstate::kFeatureNotSupported,
+                std::string("an outer join of two stream tables needs the ") + (side == 0 ? "right" : "left") +
+                    " table's event time bounded relative to the " + (side == 0 ? "left" : "right") +
+                    " table's time (e.g. b.ts BETWEEN a.ts AND a.ts + INTERVAL '10 seconds'), so that unmatched "
+                    "rows can be emitted when the watermark passes the bound");
         chain.push_back(op);
         break;
       }
@@ -189,6 +195,12 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     }
   }
   if (join_) chain.pop_back();  // the join itself is not a stage
+  // A stream table read elsewhere (a subquery, IN (SELECT ...)) would be planned as a
+  // constant read once: refuse it.
+  if (branches_.size() != q.stream_reads)
+    throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
+                         "in a materialized view a stream table can only be read in the main FROM clause (directly or "
+                         "joined), not in a subquery");
   stages_.assign(chain.rbegin(), chain.rend());
   bool windowed = q.window.kind != WindowKind::kNone;
   bool final_default = false;
@@ -248,6 +260,9 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
       // exists when the join bounds that time against the other stream's event time.
       const IntervalBounds& bd = join_->bounds();
       int bound_col = window_side_ == 0 ? bd.left_col : bd.right_col;
+      if (join_->outer(1 - window_side_))
+        throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
+                             "a window over an outer join of two stream tables must be on the outer (preserved) side");
       if (!join_->evicts(window_side_) || bound_col != static_cast<int>(q.window.column_index))
         throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
                              "a window over a stream-stream join needs the window's time column bounded by the other "
@@ -315,7 +330,11 @@ void View::on_watermarks(const std::map<std::string, int64_t>& wms) {
   for (auto& s : sources_) wm = std::min(wm, wms.at(s));
   int64_t agg_wm = wm;
   if (join_) {
-    join_->on_watermarks(wms.at(branches_[0].source), wms.at(branches_[1].source));
+    // Unmatched rows of an outer join, emitted as they are evicted (before windows close:
+    // their times are never behind the output watermark the windows close on).
+    std::vector<DataChunk> unmatched;
+    join_->on_watermarks(wms.at(branches_[0].source), wms.at(branches_[1].source), unmatched);
+    run_from(0, std::move(unmatched));
     // Windows close on the windowed side's time in the join's output.
     if (window_side_ >= 0) agg_wm = join_->output_watermark(window_side_);
   }

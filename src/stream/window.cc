@@ -176,6 +176,7 @@ RewrittenQuery rewrite_view_query(const std::string& select_sql, const std::stri
   if (streams.size() > 2)
     throw UserError("a materialized view joins at most two stream tables (it reads " + std::to_string(streams.size()) + ")");
   q.source = streams[0];
+  q.stream_reads = streams.size();
   for (auto& s : streams)
     if (std::find(q.sources.begin(), q.sources.end(), s) == q.sources.end()) q.sources.push_back(s);
   return q;

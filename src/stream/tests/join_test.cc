@@ -215,6 +215,58 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   expect_view_matches("unbounded", unbounded);
 }
 
+TEST_F(JoinTest, LeftOuterJoinEmitsUnmatchedRowsWhenTheWatermarkPasses) {
+  tables(2, "30 seconds");
+  std::string q =
+      "SELECT i.ad, i.user_id, i.ts AS its, c.cost, c.ts AS cts FROM imps i LEFT JOIN clicks c ON i.ad = c.ad "
+      "AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds'";
+  rt_->create_view("with_clicks", q, {}, false);
+  for (int round = 0; round < 4; round++) {
+    produce(round * 80, (round + 1) * 80, 5);
+    rt_->run_until_idle();
+    // Matches appear at once; an impression without a click once the clicks' watermark
+    // passes its last chance (ts + 10 s).
+    int64_t wm = stream_status("clicks").watermark_us;
+    expect_view_matches("with_clicks", "SELECT * FROM (" + q + ") b WHERE cts IS NOT NULL OR its + INTERVAL '10 seconds' < " +
+                                           ts_sql(wm));
+  }
+  EXPECT_LT(rows("SELECT * FROM with_clicks").size(), rows(q).size());
+  EXPECT_GT(rows("SELECT * FROM with_clicks WHERE cts IS NULL").size(), 20u);
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("with_clicks", q);
+}
+
+TEST_F(JoinTest, FullOuterJoinAndWindowOverLeftJoin) {
+  tables(1, "30 seconds");
+  std::string full =
+      "SELECT i.ad AS iad, i.ts AS its, c.ad AS cad, c.ts AS cts FROM imps i FULL JOIN clicks c ON i.ad = c.ad "
+      "AND i.user_id = c.user_id AND c.ts BETWEEN i.ts - INTERVAL '3 seconds' AND i.ts + INTERVAL '3 seconds'";
+  std::string unclicked =
+      "SELECT window_start, count(*) AS n FROM tumble(imps, ts, INTERVAL '1 minute') i LEFT JOIN clicks c "
+      "ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds' "
+      "WHERE c.ad IS NULL GROUP BY window_start";
+  std::string unclicked_batch =
+      "SELECT date_trunc('minute', i.ts) AS ws, count(*) FROM imps i LEFT JOIN clicks c ON i.ad = c.ad "
+      "AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds' WHERE c.ad IS NULL GROUP BY 1";
+  rt_->create_view("full_v", full, {}, false);
+  rt_->create_view("unclicked", unclicked, {}, false);
+  for (int round = 0; round < 4; round++) {
+    produce(round * 60, (round + 1) * 60, 5);
+    rt_->run_until_idle();
+    int64_t wm = std::min(stream_status("imps").watermark_us, stream_status("clicks").watermark_us - 10000000);
+    expect_view_matches("unclicked", "SELECT * FROM (" + unclicked_batch + ") b WHERE ws + INTERVAL '1 minute' <= " +
+                                         ts_sql(wm));
+  }
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("full_v", full);
+  expect_view_matches("unclicked", unclicked_batch);
+  EXPECT_GT(rows("SELECT * FROM full_v WHERE iad IS NULL").size(), 10u);
+  EXPECT_GT(rows("SELECT * FROM full_v WHERE cad IS NULL").size(), 10u);
+  EXPECT_GT(rows("SELECT * FROM full_v WHERE cad IS NOT NULL AND iad IS NOT NULL").size(), 10u);
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
@@ -222,6 +274,10 @@ TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
       "ON i.ad = c.ad AND c.ts BETWEEN i.ts - INTERVAL '5 seconds' AND i.ts GROUP BY window_start, i.ad";
   rt_->create_view("matched", kInterval, {}, false);
   rt_->create_view("per_minute", per_minute, {}, false);
+  std::string outer =
+      "SELECT i.ad, i.ts AS its, c.ts AS cts FROM imps i LEFT JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
+      "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds'";
+  rt_->create_view("outer_v", outer, {}, false);
   produce(0, 120);
   rt_->run_until_idle();
   rt_->checkpoint();
@@ -238,6 +294,7 @@ TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   expect_view_matches("per_minute",
                       "SELECT date_trunc('minute', i.ts), i.ad, count(*) FROM imps i JOIN clicks c ON i.ad = c.ad "
                       "AND c.ts BETWEEN i.ts - INTERVAL '5 seconds' AND i.ts GROUP BY 1, 2");
+  expect_view_matches("outer_v", outer);
   EXPECT_EQ(stream_status("imps").records_in, 300u);
 }
 
@@ -269,9 +326,24 @@ TEST_F(JoinTest, BadDefinitionsGiveClearErrors) {
   std::string e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT * FROM imps i JOIN clicks c ON i.ad = c.ad JOIN third t ON t.ad = i.ad");
   EXPECT_NE(e.find("at most two stream tables"), std::string::npos) << e;
+  // An outer join without a bound could never emit its unmatched rows.
   e = sql_error("CREATE MATERIALIZED VIEW v AS SELECT * FROM imps i LEFT JOIN clicks c ON i.ad = c.ad");
   EXPECT_EQ(e.substr(0, 5), "0A000") << e;
-  EXPECT_NE(e.find("only inner joins"), std::string::npos) << e;
+  EXPECT_NE(e.find("needs the right table's event time bounded"), std::string::npos) << e;
+  e = sql_error(
+      "CREATE MATERIALIZED VIEW v AS SELECT * FROM imps i FULL JOIN clicks c ON i.ad = c.ad AND c.ts >= i.ts "
+      "AND c.ts <= i.ts + INTERVAL '1 second' AND i.ts >= c.ts - INTERVAL '1 second'");
+  EXPECT_EQ(e, "no error");  // both sides bounded
+  exec("DROP MATERIALIZED VIEW v");
+  e = sql_error(
+      "CREATE MATERIALIZED VIEW v AS SELECT * FROM imps i FULL JOIN clicks c ON i.ad = c.ad AND c.ts <= i.ts + INTERVAL '1 second'");
+  EXPECT_NE(e.find("needs the left table's event time bounded"), std::string::npos) << e;
+  e = sql_error("CREATE MATERIALIZED VIEW v AS SELECT * FROM imps i WHERE i.ad IN (SELECT ad FROM clicks)");
+  EXPECT_EQ(e.substr(0, 5), "0A000") << e;
+  e = sql_error(
+      "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
+      "RIGHT JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '5 seconds' AND c.ts GROUP BY window_start");
+  EXPECT_NE(e.find("outer (preserved) side"), std::string::npos) << e;
   // A window over the join needs a bound that lets it close.
   e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
