@@ -259,6 +259,12 @@ class HashJoinOp final : public PhysicalOperator {
   // As FilterOp::set_needed_columns: unread output columns are not gathered (a residual's
   // columns are always gathered).
   void set_needed_columns(std::vector<uint8_t> needed);
+  // The join's definition (the streaming runtime rebuilds stream-stream joins from it).
+  JoinType join_type() const { return type_; }
+  const std::vector<ExprPtr>& left_keys() const { return lkeys_; }
+  const std::vector<ExprPtr>& right_keys() const { return rkeys_; }
+  const Expr* residual() const { return residual_.get(); }
+  size_t left_width() const { return nleft_; }
 
  private:
   bool needed(size_t col) const { return needed_.empty() || needed_[col]; }

@@ -141,11 +141,11 @@ struct Runtime::Impl {
   std::unique_ptr<View> make_view(const std::string& name, const std::string& select_sql,
                                   const std::map<std::string, std::string>& options) {
     RewrittenQuery q = rewrite_view_query(select_sql, name, [this](const std::string& n) { return is_stream(n); });
-    Source& src = *sources.at(q.source);
     if (q.window.kind != WindowKind::kNone) {
+      Source& src = *sources.at(q.window.table);
       const auto& cols = src.columns();
       auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == q.window.column; });
-      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.source + "\"");
+      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.window.table + "\"");
       if (it->type.id != exec::TypeId::kTimestamp && it->type.id != exec::TypeId::kTimestampTz)
         throw UserError("window column \"" + q.window.column + "\" must be a timestamp");
       q.window.column_index = static_cast<size_t>(it - cols.begin());
@@ -157,7 +157,7 @@ struct Runtime::Impl {
     }
     sync_tables();
     auto v = std::make_unique<View>(name, select_sql, options);
-    v->compile(*plan_cat, q, src);
+    v->compile(*plan_cat, q, sources);
     v->contents()->attach_journal(state_dir(), RowStore::file_base("view", name));
     return v;
   }
@@ -243,19 +243,28 @@ struct Runtime::Impl {
 
   size_t run_once_locked() {
     size_t total = 0;
+    std::map<std::string, int64_t> wms;
     for (auto& [name, src] : sources) {
       src->refresh();
       std::vector<DataChunk> chunks;
       total += src->poll(opts.max_records_per_shard, chunks);
-      int64_t wm = src->advance_watermark();
+      wms[name] = src->advance_watermark();
       for (auto& [vn, v] : views) {
-        if (v->source() != name || !v->failed.empty()) continue;
+        if (!v->reads(name) || !v->failed.empty()) continue;
         try {
-          for (auto& c : chunks) v->on_input(c);
-          v->on_watermark(wm);
+          for (auto& c : chunks) v->on_input(name, c);
         } catch (const std::exception& e) {
           v->failed = e.what();
         }
+      }
+    }
+    // Watermarks after every source's rows: a view's is the minimum over its sources.
+    for (auto& [vn, v] : views) {
+      if (!v->failed.empty()) continue;
+      try {
+        v->on_watermarks(wms);
+      } catch (const std::exception& e) {
+        v->failed = e.what();
       }
     }
     if (total) {
@@ -269,18 +278,35 @@ struct Runtime::Impl {
   // reader (from the table's start up to the source's positions), so it holds what it
   // would hold had it existed from the start. Runs under the pipeline's mutex.
   void backfill_locked(View& v) {
-    Source& live = *sources.at(v.source());
-    if (!live.progressed()) return;
-    auto bf = live.backfill_reader();
-    for (int guard = 0; !bf->reached_stop() && guard < 10000000; guard++) {
-      std::vector<DataChunk> chunks;
-      size_t n = bf->poll(opts.max_records_per_shard, chunks);
-      int64_t wm = bf->advance_watermark();
-      for (auto& c : chunks) v.on_input(c);
-      v.on_watermark(wm);
-      if (n == 0 && !bf->has_more()) break;
+    std::map<std::string, std::unique_ptr<Source>> readers;
+    std::map<std::string, int64_t> wms;
+    for (auto& name : v.sources()) {
+      Source& live = *sources.at(name);
+      wms[name] = live.watermark();
+      if (live.progressed() && !readers.count(name)) {
+        readers[name] = live.backfill_reader();
+        wms[name] = INT64_MIN;
+      }
     }
-    v.on_watermark(live.watermark());
+    if (readers.empty()) return;
+    for (int guard = 0; guard < 10000000; guard++) {
+      bool done = true, more = false;
+      size_t n = 0;
+      for (auto& [name, bf] : readers) {
+        if (bf->reached_stop()) continue;
+        done = false;
+        std::vector<DataChunk> chunks;
+        n += bf->poll(opts.max_records_per_shard, chunks);
+        more = more || bf->has_more();
+        wms[name] = bf->advance_watermark();
+        for (auto& c : chunks) v.on_input(name, c);
+      }
+      if (done) break;
+      v.on_watermarks(wms);
+      if (n == 0 && !more) break;
+    }
+    for (auto& name : v.sources()) wms[name] = sources.at(name)->watermark();
+    v.on_watermarks(wms);
   }
 
   bool any_more() const {
@@ -489,7 +515,7 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
   }
   if (I.sources.count(name)) {
     for (auto& [vn, v] : I.views)
-      if (v->source() == name)
+      if (v->reads(name))
         throw exec::SqlError("2BP01", "cannot drop table " + name + " because materialized view " + vn + " depends on it");
     I.cat().drop(name + "_errors", catalog::TableKind::kStream, true);
     I.cat().drop(name, catalog::TableKind::kStream, true);
