@@ -265,9 +265,12 @@ class HashJoinOp final : public PhysicalOperator {
   const std::vector<ExprPtr>& right_keys() const { return rkeys_; }
   const Expr* residual() const { return residual_.get(); }
   size_t left_width() const { return nleft_; }
+  // Empties the build side, to sink it again (a streaming lookup join whose table changed).
+  void reset_build();
 
  private:
   bool needed(size_t col) const { return needed_.empty() || needed_[col]; }
+  std::vector<LogicalType> right_types_;
   std::vector<uint8_t> needed_;
   void start_probe(DataChunk& in, ExecContext& ctx);
   OpResult semi(DataChunk& in, DataChunk& out, ExecContext& ctx);

@@ -435,6 +435,15 @@ class View {
   Branch walk_branch(exec::PhysicalOperator* op, const std::function<bool(const exec::PhysicalOperator&)>& reads_stream,
                      const std::function<bool(const std::string&)>& is_stream_rel);
   void lookup_join(exec::PhysicalOperator* op);
+  // Rebuilds the lookup joins whose tables changed since they were built.
+  void refresh_lookups();
+  struct Lookup {
+    exec::PhysicalOperator* op;
+    std::vector<size_t> path;  // child indices from plan_ to op (found again in a new plan)
+    std::vector<std::pair<std::shared_ptr<catalog::TableProvider>, uint64_t>> tables;  // version when built
+  };
+  std::vector<Lookup> lookups_;
+  catalog::Catalog* plan_catalog_ = nullptr;
   std::vector<DataChunk> run_stages(const std::vector<exec::PhysicalOperator*>& stages, std::vector<DataChunk> chunks);
   void run_from(size_t stage, std::vector<DataChunk> chunks);
   std::string name_, sql_;

@@ -33,11 +33,79 @@ bool View::reads(const std::string& source) const {
   return std::find(sources_.begin(), sources_.end(), source) != sources_.end();
 }
 
-// Lookup join: the regular table is the build side, loaded once when the view starts.
+namespace {
+bool find_path(exec::PhysicalOperator* at, const exec::PhysicalOperator* target, std::vector<size_t>& path) {
+  if (at == target) return true;
+  for (size_t i = 0; i < at->children.size(); i++) {
+    if (!at->children[i]) continue;
+    path.push_back(i);
+    if (find_path(at->children[i].get(), target, path)) return true;
+    path.pop_back();
+  }
+  return false;
+}
+
+void scanned_relations(const exec::PhysicalOperator& op, std::vector<std::string>& out) {
+  if (op.name() == "SCAN") out.push_back(op.details());
+  for (auto& c : op.children)
+    if (c) scanned_relations(*c, out);
+}
+}  // namespace
+
+// Lookup join: the regular table is the build side, loaded when the view starts and again
+// whenever the table changes (refresh_lookups): each stream row joins the table's contents
+// as of when the row is processed, as a processing-time lookup join does.
 void View::lookup_join(exec::PhysicalOperator* op) {
+  Lookup lk;
+  lk.op = op;
+  find_path(plan_.get(), op, lk.path);
+  std::vector<std::string> rels;
+  scanned_relations(*op->children[1], rels);
+  for (auto& r : rels) {
+    auto e = plan_catalog_ ? plan_catalog_->find(r) : nullptr;
+    if (e && e->provider) lk.tables.emplace_back(e->provider, e->provider->version());
+  }
   exec::Executor ex(std::move(op->children[1]), ctx_);
   while (exec::DataChunk* c = ex.next()) op->sink(*c, ctx_);
   op->finalize(ctx_);
+  lookups_.push_back(std::move(lk));
+}
+
+void View::refresh_lookups() {
+  bool changed = false;
+  for (auto& lk : lookups_)
+    for (auto& [t, v] : lk.tables) changed = changed || t->version() != v;
+  if (!changed) return;
+  sql::SessionOptions so;
+  std::map<std::string, std::string> settings;
+  sql::PlanEnv env;
+  env.catalog = plan_catalog_;
+  env.ctx = &ctx_;
+  env.options = &so;
+  env.settings = &settings;
+  sql::StatementPlan sp;
+  try {
+    sp = sql::plan_statement(query_.sql, env);
+  } catch (const std::exception&) {
+    // A table gone or changed shape: keep joining with the copy already built.
+    for (auto& lk : lookups_)
+      for (auto& [t, v] : lk.tables) v = t->version();
+    return;
+  }
+  for (auto& lk : lookups_) {
+    bool moved = false;
+    for (auto& [t, v] : lk.tables) moved = moved || t->version() != v;
+    if (!moved) continue;
+    exec::PhysicalOperator* fresh = sp.root.get();
+    for (size_t i : lk.path) fresh = fresh && i < fresh->children.size() ? fresh->children[i].get() : nullptr;
+    if (!fresh || fresh->name() != lk.op->name() || fresh->children.size() < 2 || !fresh->children[1]) continue;
+    for (auto& [t, v] : lk.tables) v = t->version();  // before reading: a change meanwhile shows next time
+    auto* hj = static_cast<exec::HashJoinOp*>(lk.op);
+    hj->reset_build();
+    exec::Executor ex(std::move(fresh->children[1]), ctx_);
+    while (exec::DataChunk* c = ex.next()) hj->sink(*c, ctx_);
+    hj->finalize(ctx_);
+  }
 }
 
 View::Branch View::walk_branch(exec::PhysicalOperator* op,
@@ -79,6 +147,7 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
                    const std::map<std::string, std::unique_ptr<Source>>& sources) {
   query_ = q;
   sources_ = q.sources;
+  plan_catalog_ = &plan_catalog;
   std::string emit;
   for (auto& [k, v] : options_) {
     if (k == "emit") {
@@ -296,6 +365,7 @@ void View::start_fresh() {
 
 void View::on_input(const std::string& source, const DataChunk& in) {
   if (in.size() == 0) return;
+  if (!lookups_.empty()) refresh_lookups();
   rows_in_ += in.size();
   // A self-join feeds the same rows to both branches, the left first: a pair of rows is
   // joined once, when its later row is consumed.

@@ -227,6 +227,34 @@ TEST_F(StreamTest, LookupJoinWithRegularTable) {
   EXPECT_EQ(rows("SELECT count(*) FROM joined"), (std::vector<std::string>{"15"}));
 }
 
+// Rows join the lookup table as it is when they are processed: rows of an ad without a
+// campaign find none; after INSERT the ad's later rows find it, the earlier ones stay out.
+TEST_F(StreamTest, LookupJoinSeesRowsInsertedIntoTheTable) {
+  create_stream("ads", 1);
+  using T = exec::TypeId;
+  exec("CREATE TABLE campaigns (ad_id text, campaign_id int)");
+  exec("INSERT INTO campaigns VALUES ('a1', 1)");
+  rt_->create_stream_table("ads", {{"ad_id", T::kVarchar}, {"event_time", T::kTimestamp}},
+                           {{"connector", "kinesis"}, {"stream", "ads"}, {"format", "json"}, {"event_time", "event_time"}},
+                           false);
+  rt_->create_view("joined", "SELECT a.ad_id, c.campaign_id FROM ads a JOIN campaigns c ON a.ad_id = c.ad_id", {}, false);
+  rt_->create_view("per_campaign",
+                   "SELECT c.campaign_id, count(*) AS n FROM ads a LEFT JOIN campaigns c ON a.ad_id = c.ad_id "
+                   "GROUP BY c.campaign_id", {}, false);
+  auto ad = [&](const std::string& id, int i) { put("ads", "k", json({{"ad_id", id}, {"event_time", ts_text(i)}}).dump()); };
+  for (int i = 0; i < 10; i++) ad(i % 2 ? "a1" : "a2", i);
+  rt_->run_until_idle();
+  EXPECT_EQ(sorted(rows("SELECT * FROM joined")), std::vector<std::string>(5, "a1|1"));
+  exec("INSERT INTO campaigns VALUES ('a2', 2)");
+  for (int i = 10; i < 16; i++) ad(i % 2 ? "a1" : "a2", i);
+  rt_->run_until_idle();
+  auto got = sorted(rows("SELECT * FROM joined"));
+  std::vector<std::string> want(8, "a1|1");
+  want.insert(want.begin() + 8, 3, "a2|2");
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(sorted(rows("SELECT * FROM per_campaign")), (std::vector<std::string>{"1|8", "2|3", "NULL|5"}));
+}
+
 TEST_F(StreamTest, CheckpointRestartEqualsUninterruptedRun) {
   create_stream("sales", 2);
   sales_table();
