@@ -347,6 +347,32 @@ TEST_F(StreamTest, LookupJoinWithRegularTable) {
   EXPECT_EQ(rows("SELECT count(*) FROM joined"), (std::vector<std::string>{"15"}));
 }
 
+TEST_F(StreamTest, LookupTableRowsSurviveMoreViewsAndARestart) {
+  // Every view creation mirrors the regular tables into the planning catalog, dropping the
+  // previous mirror; that drop used to delete the real table's file, so the lookup table
+  // came back empty after the next restart and the join view matched nothing.
+  create_stream("ads", 1);
+  using T = exec::TypeId;
+  exec("CREATE TABLE campaigns (ad_id text, campaign_id int)");
+  exec("INSERT INTO campaigns VALUES ('a1', 1), ('a2', 1), ('a3', 2)");
+  rt_->create_stream_table("ads", {{"ad_id", T::kVarchar}, {"event_type", T::kVarchar}, {"event_time", T::kTimestamp}},
+                           {{"connector", "kinesis"}, {"stream", "ads"}, {"format", "json"}, {"event_time", "event_time"}},
+                           false);
+  std::string q = "SELECT c.campaign_id, count(*) AS n FROM ads a JOIN campaigns c ON a.ad_id = c.ad_id "
+                  "GROUP BY c.campaign_id";
+  rt_->create_view("per_campaign", q, {}, false);
+  rt_->create_view("views_only", "SELECT ad_id FROM ads WHERE event_type = 'view'", {}, false);
+  rt_->stop(true);
+  close();
+  open();
+  EXPECT_EQ(sorted(rows("SELECT * FROM campaigns")), (std::vector<std::string>{"a1|1", "a2|1", "a3|2"}));
+  for (int i = 0; i < 12; i++)
+    put("ads", "k", json({{"ad_id", "a" + std::to_string(i % 4)}, {"event_type", "view"}, {"event_time", ts_text(i)}}).dump());
+  rt_->run_until_idle();
+  expect_view_matches("per_campaign", q);
+  EXPECT_EQ(sorted(rows("SELECT * FROM per_campaign")), (std::vector<std::string>{"1|6", "2|3"}));
+}
+
 TEST_F(StreamTest, CheckpointRestartEqualsUninterruptedRun) {
   create_stream("sales", 2);
   sales_table();
