@@ -113,6 +113,8 @@ class Ledger:
         self.maybe = set()
         self.refused = set()
         self.next_id = 1
+        self.killing = False  # set just before a kill: requests failing then are in doubt
+        self.unexpected = []  # requests that failed while the server was not being killed
 
     def new_ids(self, n):
         with self.lock:
@@ -165,10 +167,12 @@ def producer(client, kind, rng, ledger, stop, first_ack):
             first_ack.set()
         except AssertionError:
             raise
-        except Exception:
+        except Exception as e:
             # killed mid-request (reset, refused, timeout): fate unknown
             with ledger.lock:
                 ledger.maybe.update(key for key, _ in recs)
+                if not ledger.killing:
+                    ledger.unexpected.append(repr(e))
             return
 
 
@@ -279,23 +283,27 @@ def test_sigkill_while_producing():
                 t.start()
             assert first_ack.wait(30), f"[{WHERE}] nothing acknowledged in round {round_no}"
             time.sleep(rng.uniform(0.3, 3.0))  # the random moment of the crash
+            ledger.killing = True
             srv.kill()
             kills += 1
             stop.set()
             for t in threads:
                 t.join(30)
                 assert not t.is_alive(), f"[{WHERE}] producer stuck after the kill"
+            ledger.killing = False
             srv.start()
             if rng.random() < 0.4:
                 # crash again while the runtime replays the log from its checkpoint
                 st.wait_sql_ready(srv)
                 time.sleep(rng.uniform(0.0, 0.4))
+                ledger.killing = True
                 srv.kill()
                 kills += 1
                 srv.start()
             st.wait_sql_ready(srv)
 
         # Quiet: nothing more is produced. Compare.
+        assert not ledger.unexpected, f"[{WHERE}] requests failed while no kill was under way: {ledger.unexpected[:3]}"
         present, total = log_records(srv)
         doubled = [k for k, n in present.items() if n > 1]
         assert not doubled, f"[{WHERE}] records twice in the log: {doubled[:5]}"

@@ -62,6 +62,8 @@ class Ledger:
         self.acked = set()
         self.maybe = set()
         self.refused = set()
+        self.killing = False  # set just before a kill: requests failing then are in doubt
+        self.unexpected = []  # requests that failed while the server was not being killed
 
 
 def producer(client, worker_no, kind, rng, ledger, stop, first_ack):
@@ -88,9 +90,11 @@ def producer(client, worker_no, kind, rng, ledger, stop, first_ack):
             first_ack.set()
         except AssertionError:
             raise
-        except Exception:
+        except Exception as e:
             with ledger.lock:
                 ledger.maybe.update(recs)
+                if not ledger.killing:
+                    ledger.unexpected.append(repr(e))
             return
 
 
@@ -184,8 +188,10 @@ def test_reshard_while_producing():
             if op == kill_at:
                 # crash in the middle of resharding: right after the request, or once active
                 time.sleep(rng.uniform(0.0, 0.8))
+                ledger.killing = True
                 srv.kill()
                 stop_producers(stop, threads)
+                ledger.killing = False
                 done.append("kill")
                 srv.start()
                 st.wait_sql_ready(srv)
@@ -197,6 +203,7 @@ def test_reshard_while_producing():
         time.sleep(rng.uniform(0.2, 1.0))
         stop_producers(stop, threads)
         where = f"[{WHERE}; {done}]"
+        assert not ledger.unexpected, f"{where} requests failed while no kill was under way: {ledger.unexpected[:3]}"
 
         # 1. the log
         client = srv.client(read_timeout=60)
