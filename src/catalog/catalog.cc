@@ -396,7 +396,11 @@ bool Catalog::drop(const std::string& name, TableKind kind, bool if_exists) {
   entries_.erase(it);
   save_locked();
   if (e->kind == TableKind::kTable) {
-    if (auto t = std::dynamic_pointer_cast<StoredTable>(e->provider)) t->remove_file();
+    // Only a table this catalog stores: create_provided may lend it another catalog's
+    // table (the streaming runtime's planning catalog mirrors lookup tables), whose file
+    // belongs to that catalog.
+    auto t = std::dynamic_pointer_cast<StoredTable>(e->provider);
+    if (t && t->path() == table_path(e->id)) t->remove_file();
   }
   return true;
 }

@@ -272,6 +272,22 @@ void Source::refresh() {
     it->second.open = sh.open;
     it->second.end_offset = sh.end_offset;
   }
+  // Lineage names at most two parents; after an uneven UpdateShardCount (5 -> 3) a shard
+  // can cover part of a third old shard. Every older closed shard whose hash range overlaps
+  // this one held earlier records of its keys, so it gates this shard like a parent.
+  auto less = [](const std::string& a, const std::string& b) {  // canonical decimals
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  };
+  const auto& all = r.value().shards;
+  for (auto& sh : all) {
+    ShardState& s = shards_[sh.shard_id];
+    if (s.finished) continue;
+    for (auto& o : all) {
+      if (o.ordinal >= sh.ordinal || o.open) continue;
+      if (less(o.ending_hash_key, sh.starting_hash_key) || less(sh.ending_hash_key, o.starting_hash_key)) continue;
+      if (std::find(s.parents.begin(), s.parents.end(), o.shard_id) == s.parents.end()) s.parents.push_back(o.shard_id);
+    }
+  }
 }
 
 void Source::position_at_latest() {

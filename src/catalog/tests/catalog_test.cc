@@ -107,5 +107,29 @@ TEST(Catalog, ProvidersForStreamingKinds) {
   std::filesystem::remove_all(dir);
 }
 
+// The streaming runtime mirrors regular tables into its private planning catalog with
+// create_provided (same StoredTable) and drops the mirror when it re-syncs: dropping an
+// entry that only borrows a table must not delete the owner's file.
+TEST(Catalog, DroppingABorrowedStoredTableKeepsItsFile) {
+  std::string dir = temp_dir(), other = temp_dir();
+  std::vector<ColumnDef> cols{{"a", exec::TypeId::kInteger}, {"b", exec::TypeId::kVarchar}};
+  {
+    auto cat = Catalog::open(dir);
+    ASSERT_TRUE(cat->create_table("t", cols, {}, false));
+    std::vector<DataChunk> chunks;
+    chunks.push_back(rows(2));
+    cat->stored_table("t")->append(chunks);
+    auto mirror = Catalog::open(other);
+    mirror->create_provided("t", TableKind::kTable, cols, "", {}, cat->find("t")->provider);
+    EXPECT_TRUE(mirror->drop("t", TableKind::kTable, false));
+    EXPECT_TRUE(std::filesystem::exists(cat->stored_table("t")->path()));
+  }
+  auto cat = Catalog::open(dir);
+  ASSERT_TRUE(cat->find("t"));
+  EXPECT_EQ(cat->find("t")->provider->row_count(), 2);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(other);
+}
+
 }  // namespace
 }  // namespace sl::catalog
