@@ -383,6 +383,21 @@ void fsync_dir(const std::string& dir) {
   if (rc != 0) io_error("fsync", dir, e);
 }
 
+// Writes `bytes` at `offset` of `path` (created empty first if `create`), then fsyncs it.
+void write_synced(const std::string& path, bool create, uint64_t offset, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+  if (fd < 0) io_error("open", path, errno);
+  try {
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) io_error("seek", path, errno);
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) io_error("fsync", path, errno);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
 // [u32 length][u32 crc32c][chunk]
 void frame(std::string& out, const DataChunk& c) {
   Writer w;
@@ -427,16 +442,7 @@ void RowStore::save(Writer& w) const {
         rows += c->size();
       }
       std::string path = gen_path(journal_dir_, journal_base_, gen_ + 1);
-      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) io_error("open", path, errno);
-      try {
-        write_all(fd, bytes, path);
-        if (::fsync(fd) != 0) io_error("fsync", path, errno);
-      } catch (...) {
-        ::close(fd);
-        throw;
-      }
-      ::close(fd);
+      write_synced(path, true, 0, bytes);
       fsync_dir(journal_dir_);
       if (gen_) obsolete_.push_back(gen_path(journal_dir_, journal_base_, gen_));
       gen_++;
@@ -449,19 +455,8 @@ void RowStore::save(Writer& w) const {
         frame(bytes, c);
         rows += c.size();
       }
-      std::string path = gen_path(journal_dir_, journal_base_, gen_);
-      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) io_error("open", path, errno);
-      try {
-        if (::lseek(fd, static_cast<off_t>(journal_bytes_), SEEK_SET) < 0) io_error("seek", path, errno);
-        write_all(fd, bytes, path);
-        if (::fsync(fd) != 0) io_error("fsync", path, errno);
-      } catch (...) {
-        // Whatever reached the file past journal_bytes_ is overwritten by the next try.
-        ::close(fd);
-        throw;
-      }
-      ::close(fd);
+      // Whatever an earlier failed try left past journal_bytes_ is overwritten.
+      write_synced(gen_path(journal_dir_, journal_base_, gen_), false, journal_bytes_, bytes);
       journal_bytes_ += bytes.size();
       journal_rows_ += rows;
     }
