@@ -267,6 +267,41 @@ TEST_F(JoinTest, FullOuterJoinAndWindowOverLeftJoin) {
   EXPECT_GT(rows("SELECT * FROM full_v WHERE cad IS NOT NULL AND iad IS NOT NULL").size(), 10u);
 }
 
+TEST_F(JoinTest, HopOnTheRightSideLookupJoinsAndSubqueries) {
+  tables(2, "30 seconds");
+  exec("CREATE TABLE ad_names (ad int, name text)");
+  exec("INSERT INTO ad_names VALUES (0, 'zero'), (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five')");
+  // The window on the right input: its window_start comes after the left input's columns.
+  std::string hop =
+      "SELECT window_start, n.name, count(*) AS k FROM imps i JOIN hop(clicks, ts, INTERVAL '1 minute', "
+      "INTERVAL '2 minutes') c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '8 seconds' AND c.ts "
+      "JOIN ad_names n ON n.ad = c.ad GROUP BY window_start, n.name";
+  std::string pairs =
+      "FROM imps i JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '8 seconds' AND c.ts";
+  std::string hop_batch = "SELECT ws, n.name, count(*) FROM (SELECT date_trunc('minute', c.ts) AS ws, c.ad " + pairs +
+                          " UNION ALL SELECT date_trunc('minute', c.ts) - INTERVAL '1 minute', c.ad " + pairs +
+                          ") t JOIN ad_names n ON n.ad = t.ad GROUP BY 1, 2";
+  rt_->create_view("hop_v", hop, {}, false);
+  // A lookup join inside a branch, and a subquery (a projection) as the other branch.
+  std::string nested =
+      "SELECT n.name, c.cost FROM imps i JOIN ad_names n ON n.ad = i.ad JOIN (SELECT ad AS cad, cost, ts AS cts "
+      "FROM clicks WHERE cost > 20) c ON c.cad = i.ad AND c.cts BETWEEN i.ts AND i.ts + INTERVAL '4 seconds'";
+  rt_->create_view("nested", nested, {}, false);
+  produce(0, 200);
+  rt_->run_until_idle();
+  expect_view_matches("nested", nested);
+  // Windows on the clicks' time close on min(clicks watermark, imps watermark + 0 s).
+  int64_t wm = std::min(stream_status("imps").watermark_us, stream_status("clicks").watermark_us);
+  expect_view_matches("hop_v", "SELECT * FROM (" + hop_batch + ") b WHERE ws + INTERVAL '2 minutes' <= " + ts_sql(wm));
+  EXPECT_FALSE(rows("SELECT * FROM hop_v").empty());
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("nested", nested);
+  expect_view_matches("hop_v", hop_batch);
+  EXPECT_GT(rows("SELECT * FROM hop_v").size(), 20u);
+  EXPECT_GT(rows("SELECT * FROM nested").size(), 20u);
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
@@ -344,6 +379,10 @@ TEST_F(JoinTest, BadDefinitionsGiveClearErrors) {
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
       "RIGHT JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '5 seconds' AND c.ts GROUP BY window_start");
   EXPECT_NE(e.find("outer (preserved) side"), std::string::npos) << e;
+  e = sql_error(
+      "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) FROM session(imps, ts, INTERVAL '1 minute') i "
+      "JOIN clicks c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' GROUP BY window_start, window_end");
+  EXPECT_EQ(e.substr(0, 5), "0A000") << e;
   // A window over the join needs a bound that lets it close.
   e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
