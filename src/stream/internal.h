@@ -386,6 +386,7 @@ class View {
     bool windowed = false;
     std::vector<exec::PhysicalOperator*> stages;  // bottom-up
     bool keeps_columns = true;  // no projection: the scan's columns keep their positions
+    std::vector<int> col_map;   // per output column: the scan column it carries unchanged, or -1
   };
   Branch walk_branch(exec::PhysicalOperator* op, const std::function<bool(const exec::PhysicalOperator&)>& reads_stream,
                      const std::function<bool(const std::string&)>& is_stream_rel);

@@ -184,8 +184,14 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   std::string unbounded =
       "SELECT i.ad, count(*) AS n FROM imps i JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
       "WHERE c.cost <> 999 GROUP BY i.ad";
+  // The same through a subquery that renames the clicks' event time (a projection).
+  std::string renamed =
+      "SELECT i.ad, count(*) AS n FROM imps i JOIN (SELECT ad, user_id, ts AS cts FROM clicks WHERE cost <> 999) c "
+      "ON i.ad = c.ad AND i.user_id = c.user_id AND c.cts BETWEEN i.ts - INTERVAL '5 seconds' AND i.ts + INTERVAL "
+      "'10 seconds' GROUP BY i.ad";
   rt_->create_view("bounded", bounded, {}, false);
   rt_->create_view("unbounded", unbounded, {}, false);
+  rt_->create_view("renamed", renamed, {}, false);
   // More than two pages (2048 rows) of rows per side, all within 5 s: nothing can be
   // evicted yet (the watermark trails by the 5 s lateness).
   for (int i = 0; i < 5000; i++) {
@@ -198,6 +204,7 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   expect_view_matches("bounded", bounded);
   expect_view_matches("unbounded", unbounded);
   int64_t b1 = view_status("bounded").state_bytes, u1 = view_status("unbounded").state_bytes;
+  int64_t r1 = view_status("renamed").state_bytes;
   // Rows far later on both streams: the watermarks pass every kept row's last chance.
   for (int i = 0; i < 10; i++) {
     imp(1, "late_user", 10000 + i, "k");
@@ -206,6 +213,8 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   rt_->run_until_idle();
   int64_t b2 = view_status("bounded").state_bytes, u2 = view_status("unbounded").state_bytes;
   EXPECT_LT(b2 * 2, b1) << b1 << " -> " << b2;
+  int64_t r2 = view_status("renamed").state_bytes;
+  EXPECT_LT(r2 * 2, r1) << r1 << " -> " << r2;
   EXPECT_GE(u2, u1);  // without a time bound nothing can be evicted
   // A click that could only have matched evicted impressions is late at its source.
   click(3, "u3", 999, 100, "k");
@@ -213,6 +222,7 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   EXPECT_EQ(stream_status("clicks").late, 1u);
   expect_view_matches("bounded", bounded);
   expect_view_matches("unbounded", unbounded);
+  expect_view_matches("renamed", renamed);
 }
 
 TEST_F(JoinTest, LeftOuterJoinEmitsUnmatchedRowsWhenTheWatermarkPasses) {
