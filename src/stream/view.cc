@@ -215,6 +215,9 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     }
   }
   if (join_) chain.pop_back();  // the join itself is not a stage
+  sources_.clear();  // in the order of the FROM clause
+  for (auto& b : branches_)
+    if (!reads(b.source)) sources_.push_back(b.source);
   // A stream table read elsewhere (a subquery, IN (SELECT ...)) would be planned as a
   // constant read once: refuse it.
   if (branches_.size() != q.stream_reads)
