@@ -106,12 +106,19 @@ TEST_F(JoinTest, InnerIntervalJoinAcrossShards) {
       "SELECT c.ad, c.cost, i.user_id FROM clicks c JOIN imps i ON c.ad = i.ad AND i.ts >= c.ts "
       "AND i.ts < c.ts + INTERVAL '3 seconds' WHERE c.cost > 10";
   rt_->create_view("other", other, {}, false);
+  // No equality at all: every row shares one key; the time bound still evicts.
+  std::string keyless =
+      "SELECT i.ad, c.ad AS cad, i.ts AS its, c.ts AS cts FROM imps i, clicks c "
+      "WHERE c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' AND i.ad + c.ad = 6";
+  rt_->create_view("keyless", keyless, {}, false);
   for (int round = 0; round < 4; round++) {
     produce(round * 100, (round + 1) * 100);
     rt_->run_until_idle();
     expect_view_matches("matched", kInterval);
     expect_view_matches("other", other);
+    expect_view_matches("keyless", keyless);
   }
+  EXPECT_GT(rows("SELECT * FROM keyless").size(), 20u);
   EXPECT_GT(rows("SELECT * FROM matched").size(), 100u);
   EXPECT_GT(rows("SELECT * FROM other").size(), 20u);
   EXPECT_EQ(stream_status("imps").late, 0u);
