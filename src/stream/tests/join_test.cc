@@ -330,15 +330,15 @@ TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
       "SELECT i.ad, i.ts AS its, c.ts AS cts FROM imps i LEFT JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
       "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds'";
   rt_->create_view("outer_v", outer, {}, false);
-  produce(0, 120);
+  produce(0, 120, 5);  // 5 users: many outer rows matched while still kept
   rt_->run_until_idle();
   rt_->checkpoint();
-  produce(120, 240);  // processed, then lost with the crash: read again after the restart
+  produce(120, 240, 5);  // processed, then lost with the crash: read again after the restart
   rt_->run_until_idle();
   crash();
   open();
   EXPECT_GT(view_status("matched").state_bytes, 0);
-  produce(240, 300);
+  produce(240, 300, 5);
   rt_->run_until_idle();
   clock_.advance(120000);
   rt_->run_once();
