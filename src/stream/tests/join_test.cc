@@ -30,13 +30,14 @@ class JoinTest : public StreamTest {
   }
   // Record i of each stream: event times near i seconds (jitter below the lateness, so
   // nothing is late), ads 0..6, `users` users. Runs a round every `every` records.
-  void produce(int from, int to, int users = 50, int every = 37) {
+  // click_shift moves the clicks' event times (negative: clicks lag the impressions).
+  void produce(int from, int to, int users = 50, int every = 37, int click_shift = 0) {
     for (int i = from; i < to; i++) {
       std::mt19937 rng(static_cast<uint32_t>(i));
       std::string key = "k" + std::to_string(i % 13);
       imp(static_cast<int>(rng() % 7), "u" + std::to_string(rng() % users), i + static_cast<int>(rng() % 4), key);
       click(static_cast<int>(rng() % 7), "u" + std::to_string(rng() % users), 1 + static_cast<int>(rng() % 50),
-            i + static_cast<int>(rng() % 4), key);
+            i + click_shift + static_cast<int>(rng() % 4), key);
       if (every > 0 && i % every == every - 1) rt_->run_once();
     }
   }
@@ -169,7 +170,9 @@ TEST_F(JoinTest, TumblingWindowOverJoinEmitsFinalRows) {
       "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds' GROUP BY 1, 2";
   EXPECT_EQ(view_status("per_minute").emit, "final");
   for (int round = 0; round < 5; round++) {
-    produce(round * 60, (round + 1) * 60);
+    // Clicks lag 8 s behind: a window must wait for the clicks' watermark, not only
+    // for the impressions'.
+    produce(round * 60, (round + 1) * 60, 50, 37, -8);
     rt_->run_until_idle();
     // Windows close when no new joined row can fall in them: the imps watermark, and
     // the clicks watermark less the 10 s a click may follow its impression.
