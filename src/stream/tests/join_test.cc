@@ -178,7 +178,9 @@ TEST_F(JoinTest, TumblingWindowOverJoinEmitsFinalRows) {
     // the clicks watermark less the 10 s a click may follow its impression.
     int64_t wm = std::min(stream_status("imps").watermark_us, stream_status("clicks").watermark_us - 10000000);
     expect_view_matches("per_minute", "SELECT * FROM (" + batch + ") b WHERE ws + INTERVAL '1 minute' <= " + ts_sql(wm));
-    if (round > 1) EXPECT_FALSE(rows("SELECT * FROM per_minute").empty());
+    if (round > 1) {
+      EXPECT_FALSE(rows("SELECT * FROM per_minute").empty());
+    }
   }
   EXPECT_LT(rows("SELECT * FROM per_minute").size(), rows(batch).size());  // the last window is open
   clock_.advance(120000);  // idle: watermarks follow processing time and close everything
