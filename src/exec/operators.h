@@ -171,6 +171,7 @@ class ProjectOp final : public PhysicalOperator {
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
   std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
   bool input_columns(std::vector<uint8_t>* used) const override;
+  const std::vector<ExprPtr>& exprs() const { return exprs_; }
 
  private:
   std::vector<ExprPtr> exprs_;

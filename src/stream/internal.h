@@ -322,6 +322,7 @@ class JoinSideState {
   // Drops rows whose expiry is below wm; returns how many. With `unmatched`, the dropped
   // rows that never matched are appended to it (outer joins).
   size_t evict(int64_t wm, std::vector<DataChunk>* unmatched = nullptr);
+  bool alive(uint64_t id) const;
   size_t rows() const { return live_; }
   size_t memory_bytes() const;
   void save(Writer& w) const;
@@ -333,12 +334,14 @@ class JoinSideState {
     std::vector<uint32_t> slot;     // per row: key slot
     std::vector<int64_t> expire;    // per row
     std::vector<uint8_t> matched;   // per row
+    std::vector<uint8_t> dead;      // per row: evicted (its page stays until all are)
     uint32_t live = 0;
   };
   std::vector<LogicalType> types_;
   KeyedState keys_;
   std::vector<std::vector<uint64_t>> rows_of_;  // per slot: live row ids, ascending
   std::vector<std::string> key_of_;             // per slot
+  std::vector<uint8_t> dirty_;                  // per slot: lost rows in the current evict()
   std::map<uint64_t, Page> pages_;              // page number (id / kVectorSize) -> page
   std::map<int64_t, std::vector<uint64_t>> by_expire_;
   uint64_t next_id_ = 0;
@@ -431,6 +434,7 @@ class View {
     bool windowed = false;
     std::vector<exec::PhysicalOperator*> stages;  // bottom-up
     bool keeps_columns = true;  // no projection: the scan's columns keep their positions
+    std::vector<int> col_map;   // per output column: the scan column it carries unchanged, or -1
   };
   Branch walk_branch(exec::PhysicalOperator* op, const std::function<bool(const exec::PhysicalOperator&)>& reads_stream,
                      const std::function<bool(const std::string&)>& is_stream_rel);

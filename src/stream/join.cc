@@ -138,12 +138,13 @@ void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, c
     size_t at = next_id_ % exec::kVectorSize;
     auto it = pages_.find(pno);
     if (it == pages_.end()) {
-      Page p{DataChunk(types_), {}, {}, {}, 0};
+      Page p{DataChunk(types_), {}, {}, {}, {}, 0};
       p.slot.assign(exec::kVectorSize, 0);
       p.expire.assign(exec::kVectorSize, INT64_MAX);
       p.matched.assign(exec::kVectorSize, 0);
+      p.dead.assign(exec::kVectorSize, 0);
       it = pages_.emplace(pno, std::move(p)).first;
-      bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 13;
+      bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 14;
     }
     Page& p = it->second;
     size_t n = std::min(sel.size() - done, exec::kVectorSize - at);
@@ -158,6 +159,7 @@ void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, c
       if (slot >= rows_of_.size()) {
         rows_of_.resize(slot + 1);
         key_of_.resize(slot + 1);
+        dirty_.resize(slot + 1);
       }
       if (created) key_of_[slot] = keys[done + i];
       rows_of_[slot].push_back(id);
@@ -192,39 +194,53 @@ const DataChunk& JoinSideState::page_of(uint64_t id, size_t* row) const {
 
 size_t JoinSideState::evict(int64_t wm, std::vector<DataChunk>* unmatched) {
   size_t evicted = 0;
+  std::vector<uint32_t> touched;  // key slots that lost rows: compacted once at the end
   while (!by_expire_.empty() && by_expire_.begin()->first < wm) {
     for (uint64_t id : by_expire_.begin()->second) {
       auto pit = pages_.find(id / exec::kVectorSize);
       if (pit == pages_.end()) continue;
       Page& p = pit->second;
-      uint32_t slot = p.slot[id % exec::kVectorSize];
-      auto& ids = rows_of_[slot];
-      auto it = std::find(ids.begin(), ids.end(), id);
-      if (it == ids.end()) continue;
-      ids.erase(it);
       uint32_t row = static_cast<uint32_t>(id % exec::kVectorSize);
+      if (p.dead[row]) continue;
+      p.dead[row] = 1;
+      uint32_t slot = p.slot[row];
+      if (!dirty_[slot]) {
+        dirty_[slot] = 1;
+        touched.push_back(slot);
+      }
       if (unmatched && !p.matched[row]) {
         if (unmatched->empty() || unmatched->back().size() == exec::kVectorSize) unmatched->emplace_back(types_);
         DataChunk& u = unmatched->back();
         append_owned(u, u.size(), p.chunk, &row, 1);
         u.set_size(u.size() + 1);
       }
-      if (ids.empty()) {
-        keys_.erase(key_of_[slot]);
-        std::vector<uint64_t>().swap(ids);
-        std::string().swap(key_of_[slot]);
-      }
       bytes_ -= std::min<size_t>(bytes_, 16);
       live_--;
       evicted++;
       if (--p.live == 0) {
-        bytes_ -= std::min(bytes_, p.chunk.memory_bytes() + exec::kVectorSize * 13);
+        bytes_ -= std::min(bytes_, p.chunk.memory_bytes() + exec::kVectorSize * 14);
         pages_.erase(pit);
       }
     }
     by_expire_.erase(by_expire_.begin());
   }
+  // Drop the evicted ids from their keys' lists (a row's page is gone or marks it dead).
+  for (uint32_t slot : touched) {
+    dirty_[slot] = 0;
+    auto& ids = rows_of_[slot];
+    ids.erase(std::remove_if(ids.begin(), ids.end(), [&](uint64_t id) { return !alive(id); }), ids.end());
+    if (ids.empty()) {
+      keys_.erase(key_of_[slot]);
+      std::vector<uint64_t>().swap(ids);
+      std::string().swap(key_of_[slot]);
+    }
+  }
   return evicted;
+}
+
+bool JoinSideState::alive(uint64_t id) const {
+  auto it = pages_.find(id / exec::kVectorSize);
+  return it != pages_.end() && !it->second.dead[id % exec::kVectorSize];
 }
 
 size_t JoinSideState::memory_bytes() const { return bytes_ + keys_.memory_bytes(); }
@@ -235,9 +251,7 @@ void JoinSideState::save(Writer& w) const {
   for (auto& [pno, p] : pages_) {
     std::vector<uint32_t> sel;
     for (size_t i = 0; i < p.chunk.size(); i++) {
-      uint64_t id = pno * exec::kVectorSize + i;
-      const auto& ids = rows_of_[p.slot[i]];
-      if (std::binary_search(ids.begin(), ids.end(), id)) sel.push_back(static_cast<uint32_t>(i));
+      if (!p.dead[i]) sel.push_back(static_cast<uint32_t>(i));
     }
     if (sel.empty()) continue;
     DataChunk c(types_);

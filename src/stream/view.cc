@@ -140,6 +140,25 @@ View::Branch View::walk_branch(exec::PhysicalOperator* op,
     }
   }
   b.stages.assign(chain.rbegin(), chain.rend());
+  // Which scan column each output column carries (through filters, the probe side of
+  // lookup joins and plain column references of projections).
+  for (size_t i = 0; i < op->types().size(); i++) b.col_map.push_back(static_cast<int>(i));
+  for (auto* st : b.stages) {
+    std::vector<int> next(st->types().size(), -1);
+    if (st->name() == "FILTER") {
+      next = b.col_map;
+    } else if (st->name() == "PROJECT") {
+      const auto& ex = static_cast<exec::ProjectOp*>(st)->exprs();
+      for (size_t j = 0; j < ex.size() && j < next.size(); j++)
+        if (ex[j]->kind() == exec::ExprKind::kColumn) {
+          size_t idx = static_cast<exec::ColumnExpr&>(*ex[j]).index;
+          if (idx < b.col_map.size()) next[j] = b.col_map[idx];
+        }
+    } else {  // lookup join: the probe side's columns come first
+      for (size_t j = 0; j < b.col_map.size() && j < next.size(); j++) next[j] = b.col_map[j];
+    }
+    b.col_map = std::move(next);
+  }
   return b;
 }
 
@@ -232,11 +251,12 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
         // Eviction needs the other side's bound column to be its stream's event time
         // (that side's watermark then bounds its future rows).
         auto event_col = [&](const Branch& b, int col) {
-          if (col < 0 || !b.keeps_columns) return false;
+          if (col < 0 || static_cast<size_t>(col) >= b.col_map.size()) return false;
+          int sc = b.col_map[static_cast<size_t>(col)];
           const Source& src = *sources.at(b.source);
           const auto& cols = src.columns();
-          if (src.options().event_time.empty() || static_cast<size_t>(col) >= cols.size()) return false;
-          return cols[static_cast<size_t>(col)].name == src.options().event_time;
+          if (src.options().event_time.empty() || sc < 0 || static_cast<size_t>(sc) >= cols.size()) return false;
+          return cols[static_cast<size_t>(sc)].name == src.options().event_time;
         };
         const IntervalBounds& bd = join_->bounds();
         join_->set_eviction(event_col(branches_[1], bd.right_col), event_col(branches_[0], bd.left_col));
@@ -264,6 +284,9 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     }
   }
   if (join_) chain.pop_back();  // the join itself is not a stage
+  sources_.clear();  // in the order of the FROM clause
+  for (auto& b : branches_)
+    if (!reads(b.source)) sources_.push_back(b.source);
   // A stream table read elsewhere (a subquery, IN (SELECT ...)) would be planned as a
   // constant read once: refuse it.
   if (branches_.size() != q.stream_reads)
@@ -324,6 +347,8 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     } else if (q.window.kind == WindowKind::kSession) {
       throw UserError("a session window view must GROUP BY window_start or window_end directly");
     }
+    if (join_ && s.session) throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
+                                                 "session windows over a stream-stream join are not supported yet");
     if (join_ && s.window_group >= 0) {
       // Windows close on the join's output watermark for the windowed side's time: it
       // exists when the join bounds that time against the other stream's event time.

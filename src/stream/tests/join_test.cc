@@ -30,13 +30,14 @@ class JoinTest : public StreamTest {
   }
   // Record i of each stream: event times near i seconds (jitter below the lateness, so
   // nothing is late), ads 0..6, `users` users. Runs a round every `every` records.
-  void produce(int from, int to, int users = 50, int every = 37) {
+  // click_shift moves the clicks' event times (negative: clicks lag the impressions).
+  void produce(int from, int to, int users = 50, int every = 37, int click_shift = 0) {
     for (int i = from; i < to; i++) {
       std::mt19937 rng(static_cast<uint32_t>(i));
       std::string key = "k" + std::to_string(i % 13);
       imp(static_cast<int>(rng() % 7), "u" + std::to_string(rng() % users), i + static_cast<int>(rng() % 4), key);
       click(static_cast<int>(rng() % 7), "u" + std::to_string(rng() % users), 1 + static_cast<int>(rng() % 50),
-            i + static_cast<int>(rng() % 4), key);
+            i + click_shift + static_cast<int>(rng() % 4), key);
       if (every > 0 && i % every == every - 1) rt_->run_once();
     }
   }
@@ -106,12 +107,19 @@ TEST_F(JoinTest, InnerIntervalJoinAcrossShards) {
       "SELECT c.ad, c.cost, i.user_id FROM clicks c JOIN imps i ON c.ad = i.ad AND i.ts >= c.ts "
       "AND i.ts < c.ts + INTERVAL '3 seconds' WHERE c.cost > 10";
   rt_->create_view("other", other, {}, false);
+  // No equality at all: every row shares one key; the time bound still evicts.
+  std::string keyless =
+      "SELECT i.ad, c.ad AS cad, i.ts AS its, c.ts AS cts FROM imps i, clicks c "
+      "WHERE c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' AND i.ad + c.ad = 6";
+  rt_->create_view("keyless", keyless, {}, false);
   for (int round = 0; round < 4; round++) {
     produce(round * 100, (round + 1) * 100);
     rt_->run_until_idle();
     expect_view_matches("matched", kInterval);
     expect_view_matches("other", other);
+    expect_view_matches("keyless", keyless);
   }
+  EXPECT_GT(rows("SELECT * FROM keyless").size(), 20u);
   EXPECT_GT(rows("SELECT * FROM matched").size(), 100u);
   EXPECT_GT(rows("SELECT * FROM other").size(), 20u);
   EXPECT_EQ(stream_status("imps").late, 0u);
@@ -162,13 +170,17 @@ TEST_F(JoinTest, TumblingWindowOverJoinEmitsFinalRows) {
       "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds' GROUP BY 1, 2";
   EXPECT_EQ(view_status("per_minute").emit, "final");
   for (int round = 0; round < 5; round++) {
-    produce(round * 60, (round + 1) * 60);
+    // Clicks lag 8 s behind: a window must wait for the clicks' watermark, not only
+    // for the impressions'.
+    produce(round * 60, (round + 1) * 60, 50, 37, -8);
     rt_->run_until_idle();
     // Windows close when no new joined row can fall in them: the imps watermark, and
     // the clicks watermark less the 10 s a click may follow its impression.
     int64_t wm = std::min(stream_status("imps").watermark_us, stream_status("clicks").watermark_us - 10000000);
     expect_view_matches("per_minute", "SELECT * FROM (" + batch + ") b WHERE ws + INTERVAL '1 minute' <= " + ts_sql(wm));
-    if (round > 1) EXPECT_FALSE(rows("SELECT * FROM per_minute").empty());
+    if (round > 1) {
+      EXPECT_FALSE(rows("SELECT * FROM per_minute").empty());
+    }
   }
   EXPECT_LT(rows("SELECT * FROM per_minute").size(), rows(batch).size());  // the last window is open
   clock_.advance(120000);  // idle: watermarks follow processing time and close everything
@@ -184,8 +196,14 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   std::string unbounded =
       "SELECT i.ad, count(*) AS n FROM imps i JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
       "WHERE c.cost <> 999 GROUP BY i.ad";
+  // The same through a subquery that renames the clicks' event time (a projection).
+  std::string renamed =
+      "SELECT i.ad, count(*) AS n FROM imps i JOIN (SELECT ad, user_id, ts AS cts FROM clicks WHERE cost <> 999) c "
+      "ON i.ad = c.ad AND i.user_id = c.user_id AND c.cts BETWEEN i.ts - INTERVAL '5 seconds' AND i.ts + INTERVAL "
+      "'10 seconds' GROUP BY i.ad";
   rt_->create_view("bounded", bounded, {}, false);
   rt_->create_view("unbounded", unbounded, {}, false);
+  rt_->create_view("renamed", renamed, {}, false);
   // More than two pages (2048 rows) of rows per side, all within 5 s: nothing can be
   // evicted yet (the watermark trails by the 5 s lateness).
   for (int i = 0; i < 5000; i++) {
@@ -198,6 +216,7 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   expect_view_matches("bounded", bounded);
   expect_view_matches("unbounded", unbounded);
   int64_t b1 = view_status("bounded").state_bytes, u1 = view_status("unbounded").state_bytes;
+  int64_t r1 = view_status("renamed").state_bytes;
   // Rows far later on both streams: the watermarks pass every kept row's last chance.
   for (int i = 0; i < 10; i++) {
     imp(1, "late_user", 10000 + i, "k");
@@ -206,6 +225,8 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   rt_->run_until_idle();
   int64_t b2 = view_status("bounded").state_bytes, u2 = view_status("unbounded").state_bytes;
   EXPECT_LT(b2 * 2, b1) << b1 << " -> " << b2;
+  int64_t r2 = view_status("renamed").state_bytes;
+  EXPECT_LT(r2 * 2, r1) << r1 << " -> " << r2;
   EXPECT_GE(u2, u1);  // without a time bound nothing can be evicted
   // A click that could only have matched evicted impressions is late at its source.
   click(3, "u3", 999, 100, "k");
@@ -213,6 +234,7 @@ TEST_F(JoinTest, WatermarksEvictStateAndLaterRowsAreLate) {
   EXPECT_EQ(stream_status("clicks").late, 1u);
   expect_view_matches("bounded", bounded);
   expect_view_matches("unbounded", unbounded);
+  expect_view_matches("renamed", renamed);
 }
 
 TEST_F(JoinTest, LeftOuterJoinEmitsUnmatchedRowsWhenTheWatermarkPasses) {
@@ -267,6 +289,41 @@ TEST_F(JoinTest, FullOuterJoinAndWindowOverLeftJoin) {
   EXPECT_GT(rows("SELECT * FROM full_v WHERE cad IS NOT NULL AND iad IS NOT NULL").size(), 10u);
 }
 
+TEST_F(JoinTest, HopOnTheRightSideLookupJoinsAndSubqueries) {
+  tables(2, "30 seconds");
+  exec("CREATE TABLE ad_names (ad int, name text)");
+  exec("INSERT INTO ad_names VALUES (0, 'zero'), (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five')");
+  // The window on the right input: its window_start comes after the left input's columns.
+  std::string hop =
+      "SELECT window_start, n.name, count(*) AS k FROM imps i JOIN hop(clicks, ts, INTERVAL '1 minute', "
+      "INTERVAL '2 minutes') c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '8 seconds' AND c.ts "
+      "JOIN ad_names n ON n.ad = c.ad GROUP BY window_start, n.name";
+  std::string pairs =
+      "FROM imps i JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '8 seconds' AND c.ts";
+  std::string hop_batch = "SELECT ws, n.name, count(*) FROM (SELECT date_trunc('minute', c.ts) AS ws, c.ad " + pairs +
+                          " UNION ALL SELECT date_trunc('minute', c.ts) - INTERVAL '1 minute', c.ad " + pairs +
+                          ") t JOIN ad_names n ON n.ad = t.ad GROUP BY 1, 2";
+  rt_->create_view("hop_v", hop, {}, false);
+  // A lookup join inside a branch, and a subquery (a projection) as the other branch.
+  std::string nested =
+      "SELECT n.name, c.cost FROM imps i JOIN ad_names n ON n.ad = i.ad JOIN (SELECT ad AS cad, cost, ts AS cts "
+      "FROM clicks WHERE cost > 20) c ON c.cad = i.ad AND c.cts BETWEEN i.ts AND i.ts + INTERVAL '4 seconds'";
+  rt_->create_view("nested", nested, {}, false);
+  produce(0, 200);
+  rt_->run_until_idle();
+  expect_view_matches("nested", nested);
+  // Windows on the clicks' time close on min(clicks watermark, imps watermark + 0 s).
+  int64_t wm = std::min(stream_status("imps").watermark_us, stream_status("clicks").watermark_us);
+  expect_view_matches("hop_v", "SELECT * FROM (" + hop_batch + ") b WHERE ws + INTERVAL '2 minutes' <= " + ts_sql(wm));
+  EXPECT_FALSE(rows("SELECT * FROM hop_v").empty());
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("nested", nested);
+  expect_view_matches("hop_v", hop_batch);
+  EXPECT_GT(rows("SELECT * FROM hop_v").size(), 20u);
+  EXPECT_GT(rows("SELECT * FROM nested").size(), 20u);
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
@@ -278,15 +335,15 @@ TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
       "SELECT i.ad, i.ts AS its, c.ts AS cts FROM imps i LEFT JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
       "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '10 seconds'";
   rt_->create_view("outer_v", outer, {}, false);
-  produce(0, 120);
+  produce(0, 120, 5);  // 5 users: many outer rows matched while still kept
   rt_->run_until_idle();
   rt_->checkpoint();
-  produce(120, 240);  // processed, then lost with the crash: read again after the restart
+  produce(120, 240, 5);  // processed, then lost with the crash: read again after the restart
   rt_->run_until_idle();
   crash();
   open();
   EXPECT_GT(view_status("matched").state_bytes, 0);
-  produce(240, 300);
+  produce(240, 300, 5);
   rt_->run_until_idle();
   clock_.advance(120000);
   rt_->run_once();
@@ -344,6 +401,10 @@ TEST_F(JoinTest, BadDefinitionsGiveClearErrors) {
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
       "RIGHT JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '5 seconds' AND c.ts GROUP BY window_start");
   EXPECT_NE(e.find("outer (preserved) side"), std::string::npos) << e;
+  e = sql_error(
+      "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) FROM session(imps, ts, INTERVAL '1 minute') i "
+      "JOIN clicks c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' GROUP BY window_start, window_end");
+  EXPECT_EQ(e.substr(0, 5), "0A000") << e;
   // A window over the join needs a bound that lets it close.
   e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
