@@ -1,7 +1,8 @@
 // Materialized views: the view's SELECT is planned by sql/ into exec/ operators; the
 // runtime pushes each batch of source rows through the streaming operators (filter,
 // project, lookup joins) and replaces the plan's hash aggregate by IncrementalAggregate,
-// which uses the same group expressions and aggregate states.
+// which uses the same group expressions and aggregate states. A join of two stream tables
+// splits the plan into two branches (each fed by its table) joined by IntervalJoin.
 #include <algorithm>
 
 #include "exec/value.h"
@@ -12,13 +13,6 @@
 namespace sl::stream {
 
 namespace {
-
-bool contains_scan_of(const exec::PhysicalOperator& op, const std::string& rel) {
-  if (op.name() == "SCAN" && op.details() == rel) return true;
-  for (auto& c : op.children)
-    if (c && contains_scan_of(*c, rel)) return true;
-  return false;
-}
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
