@@ -324,6 +324,44 @@ TEST_F(JoinTest, HopOnTheRightSideLookupJoinsAndSubqueries) {
   EXPECT_GT(rows("SELECT * FROM nested").size(), 20u);
 }
 
+TEST_F(JoinTest, RandomBoundsFormsAndJoinTypesMatchBatch) {
+  tables(2, "30 seconds");
+  std::mt19937 rng(2024);
+  const char* types[] = {"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"};
+  std::vector<std::pair<std::string, std::string>> views;  // name, query
+  for (int v = 0; v < 12; v++) {
+    int lo = static_cast<int>(rng() % 9) - 6, hi = lo + static_cast<int>(rng() % 8);  // c.ts - i.ts in [lo, hi]
+    auto iv = [](int sec) { return std::string(sec < 0 ? " - " : " + ") + "INTERVAL '" + std::to_string(std::abs(sec)) + " seconds'"; };
+    std::string bound;
+    switch (rng() % 4) {
+      case 0: bound = "c.ts BETWEEN i.ts" + iv(lo) + " AND i.ts" + iv(hi); break;
+      case 1: bound = "c.ts >= i.ts" + iv(lo) + " AND c.ts < i.ts" + iv(hi); break;
+      case 2: bound = "i.ts <= c.ts" + iv(-lo) + " AND i.ts" + iv(hi) + " > c.ts"; break;
+      default: bound = "i.ts" + iv(lo) + " < c.ts AND c.ts" + iv(-hi) + " <= i.ts"; break;
+    }
+    std::string type = v < 4 ? types[v] : types[rng() % 4];
+    std::string q = "SELECT i.ad, i.user_id AS iu, i.ts AS its, c.user_id AS cu, c.ts AS cts FROM imps i " + type +
+                    " clicks c ON i.ad = c.ad AND " + bound;
+    std::string name = "r" + std::to_string(v);
+    rt_->create_view(name, q, {}, false);
+    views.push_back({name, q});
+  }
+  for (int round = 0; round < 3; round++) {
+    produce(round * 70, (round + 1) * 70, 3, 11 + round * 7);
+    rt_->run_until_idle();
+    for (auto& [name, q] : views)
+      if (q.find(" JOIN clicks") != std::string::npos && q.find("LEFT") == std::string::npos &&
+          q.find("RIGHT") == std::string::npos && q.find("FULL") == std::string::npos)
+        expect_view_matches(name, q);
+  }
+  clock_.advance(120000);
+  rt_->run_once();
+  for (auto& [name, q] : views) {
+    expect_view_matches(name, q);
+    EXPECT_FALSE(rows("SELECT * FROM " + name).empty()) << q;
+  }
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
