@@ -272,8 +272,6 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     } else if (q.window.kind == WindowKind::kSession) {
       throw UserError("a session window view must GROUP BY window_start or window_end directly");
     }
-    if (join_ && s.session) throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
-                                                 "session windows over a stream-stream join are not supported yet");
     if (join_ && s.window_group >= 0) {
       // Windows close on the join's output watermark for the windowed side's time: it
       // exists when the join bounds that time against the other stream's event time.

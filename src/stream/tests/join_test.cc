@@ -362,6 +362,39 @@ TEST_F(JoinTest, RandomBoundsFormsAndJoinTypesMatchBatch) {
   }
 }
 
+TEST_F(JoinTest, SessionWindowOverJoin) {
+  tables(1, "30 seconds");
+  // Sessions per ad of impressions that got a click within 3 s; gaps of 4 s end a session.
+  std::string v =
+      "SELECT window_start, window_end, i.ad, count(*) AS n FROM session(imps, ts, INTERVAL '4 seconds') i "
+      "JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds' "
+      "GROUP BY window_start, window_end, i.ad";
+  rt_->create_view("sess", v, {}, false);
+  std::string batch =
+      "WITH j AS (SELECT i.ad, i.ts FROM imps i JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
+      "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds'), "
+      "m AS (SELECT ad, ts, CASE WHEN lag(ts) OVER (PARTITION BY ad ORDER BY ts) IS NULL "
+      "OR ts - lag(ts) OVER (PARTITION BY ad ORDER BY ts) >= INTERVAL '4 seconds' THEN 1 ELSE 0 END AS brk FROM j), "
+      "g AS (SELECT ad, ts, sum(brk) OVER (PARTITION BY ad ORDER BY ts) AS sid FROM m) "
+      "SELECT min(ts), max(ts) + INTERVAL '4 seconds', ad, count(*) FROM g GROUP BY ad, sid";
+  for (int round = 0; round < 3; round++) {
+    produce(round * 50, (round + 1) * 50, 3, 37, -8);  // clicks lag: joined rows come late
+    rt_->run_until_idle();
+    // Sessions appear once closed, never to change: each is already a final one. (The
+    // batch over the rows so far can only close a session the stream has closed.)
+    auto got = rows("SELECT * FROM sess");
+    auto want = rows(batch);
+    for (auto& r : got) EXPECT_NE(std::find(want.begin(), want.end(), r), want.end()) << r;
+    if (round > 0) {
+      EXPECT_FALSE(got.empty());
+    }
+  }
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("sess", batch);
+  EXPECT_GT(rows("SELECT * FROM sess").size(), 10u);
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
@@ -439,10 +472,7 @@ TEST_F(JoinTest, BadDefinitionsGiveClearErrors) {
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
       "RIGHT JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '5 seconds' AND c.ts GROUP BY window_start");
   EXPECT_NE(e.find("outer (preserved) side"), std::string::npos) << e;
-  e = sql_error(
-      "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) FROM session(imps, ts, INTERVAL '1 minute') i "
-      "JOIN clicks c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' GROUP BY window_start, window_end");
-  EXPECT_EQ(e.substr(0, 5), "0A000") << e;
+
   // A window over the join needs a bound that lets it close.
   e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
