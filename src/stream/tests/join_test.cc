@@ -370,6 +370,12 @@ TEST_F(JoinTest, SessionWindowOverJoin) {
       "JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds' "
       "GROUP BY window_start, window_end, i.ad";
   rt_->create_view("sess", v, {}, false);
+  // The same on the right input (clicks' sessions).
+  std::string vr =
+      "SELECT window_start, window_end, c.ad, count(*) AS n FROM imps i JOIN session(clicks, ts, INTERVAL '4 seconds') c "
+      "ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds' "
+      "GROUP BY window_start, window_end, c.ad";
+  rt_->create_view("sess_r", vr, {}, false);
   std::string batch =
       "WITH j AS (SELECT i.ad, i.ts FROM imps i JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
       "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds'), "
@@ -392,6 +398,11 @@ TEST_F(JoinTest, SessionWindowOverJoin) {
   clock_.advance(120000);
   rt_->run_once();
   expect_view_matches("sess", batch);
+  std::string batch_r = batch;
+  const std::string from = "SELECT i.ad, i.ts FROM";
+  batch_r.replace(batch_r.find(from), from.size(), "SELECT c.ad, c.ts FROM");
+  expect_view_matches("sess_r", batch_r);
+  EXPECT_GT(rows("SELECT * FROM sess_r").size(), 10u);
   EXPECT_GT(rows("SELECT * FROM sess").size(), 10u);
 }
 
