@@ -349,14 +349,34 @@ void IntervalJoin::consume(int side, const DataChunk& in, exec::ExecContext& ctx
     size_t m = psel.size();
     DataChunk c(out_types_, std::max<size_t>(m, 1));
     for (size_t k = 0; k < mine_t.size(); k++) c.column(off_mine + k).gather(in.column(k), psel.data(), m);
+    // The other side's rows: their pages (few distinct ones), then a typed copy per column.
+    std::vector<const DataChunk*> pg(m), distinct;
+    std::vector<uint32_t> prow(m);
+    uint64_t last_page = UINT64_MAX;
+    const DataChunk* last = nullptr;
     for (size_t j = 0; j < m; j++) {
-      size_t row;
-      const DataChunk& pg = other.page_of(pids[j], &row);
-      for (size_t k = 0; k < pg.column_count(); k++) {
-        exec::Vector& d = c.column(off_other + k);
-        d.share_heaps(pg.column(k));
-        d.copy_value(pg.column(k), row, j);
+      if (pids[j] / exec::kVectorSize != last_page) {
+        size_t row;
+        last = &other.page_of(pids[j], &row);
+        last_page = pids[j] / exec::kVectorSize;
+        if (std::find(distinct.begin(), distinct.end(), last) == distinct.end()) distinct.push_back(last);
       }
+      pg[j] = last;
+      prow[j] = static_cast<uint32_t>(pids[j] % exec::kVectorSize);
+    }
+    size_t n_other = side == 0 ? right_types_.size() : left_types_.size();
+    for (size_t k = 0; k < n_other; k++) {
+      exec::Vector& d = c.column(off_other + k);
+      for (const DataChunk* p : distinct) d.share_heaps(p->column(k));
+      exec::dispatch_phys(d.type().id, [&](auto tag) {
+        using T = decltype(tag);
+        T* dv = d.data<T>();
+        for (size_t j = 0; j < m; j++) {
+          const exec::Vector& sv = pg[j]->column(k);
+          if (sv.is_null(prow[j])) d.set_null(j);
+          else dv[j] = sv.data<T>()[prow[j]];
+        }
+      });
     }
     c.set_size(m);
     if (residual_) {

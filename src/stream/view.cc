@@ -1,7 +1,8 @@
 // Materialized views: the view's SELECT is planned by sql/ into exec/ operators; the
 // runtime pushes each batch of source rows through the streaming operators (filter,
 // project, lookup joins) and replaces the plan's hash aggregate by IncrementalAggregate,
-// which uses the same group expressions and aggregate states.
+// which uses the same group expressions and aggregate states. A join of two stream tables
+// splits the plan into two branches (each fed by its table) joined by IntervalJoin.
 #include <algorithm>
 
 #include "exec/value.h"
@@ -12,13 +13,6 @@
 namespace sl::stream {
 
 namespace {
-
-bool contains_scan_of(const exec::PhysicalOperator& op, const std::string& rel) {
-  if (op.name() == "SCAN" && op.details() == rel) return true;
-  for (auto& c : op.children)
-    if (c && contains_scan_of(*c, rel)) return true;
-  return false;
-}
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
@@ -347,8 +341,6 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     } else if (q.window.kind == WindowKind::kSession) {
       throw UserError("a session window view must GROUP BY window_start or window_end directly");
     }
-    if (join_ && s.session) throw exec::SqlError(exec::sqlstate::kFeatureNotSupported,
-                                                 "session windows over a stream-stream join are not supported yet");
     if (join_ && s.window_group >= 0) {
       // Windows close on the join's output watermark for the windowed side's time: it
       // exists when the join bounds that time against the other stream's event time.

@@ -324,6 +324,88 @@ TEST_F(JoinTest, HopOnTheRightSideLookupJoinsAndSubqueries) {
   EXPECT_GT(rows("SELECT * FROM nested").size(), 20u);
 }
 
+TEST_F(JoinTest, RandomBoundsFormsAndJoinTypesMatchBatch) {
+  tables(2, "30 seconds");
+  std::mt19937 rng(2024);
+  const char* types[] = {"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"};
+  std::vector<std::pair<std::string, std::string>> views;  // name, query
+  for (int v = 0; v < 12; v++) {
+    int lo = static_cast<int>(rng() % 9) - 6, hi = lo + static_cast<int>(rng() % 8);  // c.ts - i.ts in [lo, hi]
+    auto iv = [](int sec) { return std::string(sec < 0 ? " - " : " + ") + "INTERVAL '" + std::to_string(std::abs(sec)) + " seconds'"; };
+    std::string bound;
+    switch (rng() % 4) {
+      case 0: bound = "c.ts BETWEEN i.ts" + iv(lo) + " AND i.ts" + iv(hi); break;
+      case 1: bound = "c.ts >= i.ts" + iv(lo) + " AND c.ts < i.ts" + iv(hi); break;
+      case 2: bound = "i.ts <= c.ts" + iv(-lo) + " AND i.ts" + iv(hi) + " > c.ts"; break;
+      default: bound = "i.ts" + iv(lo) + " < c.ts AND c.ts" + iv(-hi) + " <= i.ts"; break;
+    }
+    std::string type = v < 4 ? types[v] : types[rng() % 4];
+    std::string q = "SELECT i.ad, i.user_id AS iu, i.ts AS its, c.user_id AS cu, c.ts AS cts FROM imps i " + type +
+                    " clicks c ON i.ad = c.ad AND " + bound;
+    std::string name = "r" + std::to_string(v);
+    rt_->create_view(name, q, {}, false);
+    views.push_back({name, q});
+  }
+  for (int round = 0; round < 3; round++) {
+    produce(round * 70, (round + 1) * 70, 3, 11 + round * 7);
+    rt_->run_until_idle();
+    for (auto& [name, q] : views)
+      if (q.find(" JOIN clicks") != std::string::npos && q.find("LEFT") == std::string::npos &&
+          q.find("RIGHT") == std::string::npos && q.find("FULL") == std::string::npos)
+        expect_view_matches(name, q);
+  }
+  clock_.advance(120000);
+  rt_->run_once();
+  for (auto& [name, q] : views) {
+    expect_view_matches(name, q);
+    EXPECT_FALSE(rows("SELECT * FROM " + name).empty()) << q;
+  }
+}
+
+TEST_F(JoinTest, SessionWindowOverJoin) {
+  tables(1, "30 seconds");
+  // Sessions per ad of impressions that got a click within 3 s; gaps of 4 s end a session.
+  std::string v =
+      "SELECT window_start, window_end, i.ad, count(*) AS n FROM session(imps, ts, INTERVAL '4 seconds') i "
+      "JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds' "
+      "GROUP BY window_start, window_end, i.ad";
+  rt_->create_view("sess", v, {}, false);
+  // The same on the right input (clicks' sessions).
+  std::string vr =
+      "SELECT window_start, window_end, c.ad, count(*) AS n FROM imps i JOIN session(clicks, ts, INTERVAL '4 seconds') c "
+      "ON i.ad = c.ad AND i.user_id = c.user_id AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds' "
+      "GROUP BY window_start, window_end, c.ad";
+  rt_->create_view("sess_r", vr, {}, false);
+  std::string batch =
+      "WITH j AS (SELECT i.ad, i.ts FROM imps i JOIN clicks c ON i.ad = c.ad AND i.user_id = c.user_id "
+      "AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '3 seconds'), "
+      "m AS (SELECT ad, ts, CASE WHEN lag(ts) OVER (PARTITION BY ad ORDER BY ts) IS NULL "
+      "OR ts - lag(ts) OVER (PARTITION BY ad ORDER BY ts) >= INTERVAL '4 seconds' THEN 1 ELSE 0 END AS brk FROM j), "
+      "g AS (SELECT ad, ts, sum(brk) OVER (PARTITION BY ad ORDER BY ts) AS sid FROM m) "
+      "SELECT min(ts), max(ts) + INTERVAL '4 seconds', ad, count(*) FROM g GROUP BY ad, sid";
+  for (int round = 0; round < 3; round++) {
+    produce(round * 50, (round + 1) * 50, 3, 37, -8);  // clicks lag: joined rows come late
+    rt_->run_until_idle();
+    // Sessions appear once closed, never to change: each is already a final one. (The
+    // batch over the rows so far can only close a session the stream has closed.)
+    auto got = rows("SELECT * FROM sess");
+    auto want = rows(batch);
+    for (auto& r : got) EXPECT_NE(std::find(want.begin(), want.end(), r), want.end()) << r;
+    if (round > 0) {
+      EXPECT_FALSE(got.empty());
+    }
+  }
+  clock_.advance(120000);
+  rt_->run_once();
+  expect_view_matches("sess", batch);
+  std::string batch_r = batch;
+  const std::string from = "SELECT i.ad, i.ts FROM";
+  batch_r.replace(batch_r.find(from), from.size(), "SELECT c.ad, c.ts FROM");
+  expect_view_matches("sess_r", batch_r);
+  EXPECT_GT(rows("SELECT * FROM sess_r").size(), 10u);
+  EXPECT_GT(rows("SELECT * FROM sess").size(), 10u);
+}
+
 TEST_F(JoinTest, CheckpointRestartEqualsUninterruptedRun) {
   tables(2, "20 seconds");
   std::string per_minute =
@@ -401,10 +483,7 @@ TEST_F(JoinTest, BadDefinitionsGiveClearErrors) {
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
       "RIGHT JOIN clicks c ON i.ad = c.ad AND i.ts BETWEEN c.ts - INTERVAL '5 seconds' AND c.ts GROUP BY window_start");
   EXPECT_NE(e.find("outer (preserved) side"), std::string::npos) << e;
-  e = sql_error(
-      "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) FROM session(imps, ts, INTERVAL '1 minute') i "
-      "JOIN clicks c ON i.ad = c.ad AND c.ts BETWEEN i.ts AND i.ts + INTERVAL '1 second' GROUP BY window_start, window_end");
-  EXPECT_EQ(e.substr(0, 5), "0A000") << e;
+
   // A window over the join needs a bound that lets it close.
   e = sql_error(
       "CREATE MATERIALIZED VIEW v AS SELECT window_start, count(*) FROM tumble(imps, ts, INTERVAL '1 minute') i "
