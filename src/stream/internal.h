@@ -448,6 +448,7 @@ class View {
   };
   std::vector<Lookup> lookups_;
   catalog::Catalog* plan_catalog_ = nullptr;
+  std::vector<DataChunk> run_op(exec::PhysicalOperator* op, std::vector<DataChunk> chunks);
   std::vector<DataChunk> run_stages(const std::vector<exec::PhysicalOperator*>& stages, std::vector<DataChunk> chunks);
   void run_from(size_t stage, std::vector<DataChunk> chunks);
   std::string name_, sql_;

@@ -433,40 +433,34 @@ void View::on_watermarks(const std::map<std::string, int64_t>& wms) {
   run_from(agg_stage_ + 1, std::move(out));
 }
 
-std::vector<DataChunk> View::run_stages(const std::vector<exec::PhysicalOperator*>& stages, std::vector<DataChunk> chunks) {
-  for (size_t s = 0; s < stages.size() && !chunks.empty(); s++) {
-    std::vector<DataChunk> next;
-    exec::PhysicalOperator* op = stages[s];
-    for (auto& in : chunks) {
-      while (true) {
-        DataChunk out(op->types());
-        exec::OpResult r = op->execute(in, out, ctx_);
-        if (out.size()) next.push_back(std::move(out));
-        if (r != exec::OpResult::kHaveMoreOutput) break;
-      }
+// Pushes chunks through one streaming operator (filter, projection, lookup join).
+std::vector<DataChunk> View::run_op(exec::PhysicalOperator* op, std::vector<DataChunk> chunks) {
+  std::vector<DataChunk> next;
+  for (auto& in : chunks) {
+    while (true) {
+      DataChunk out(op->types());
+      exec::OpResult r = op->execute(in, out, ctx_);
+      if (out.size()) next.push_back(std::move(out));
+      if (r != exec::OpResult::kHaveMoreOutput) break;
     }
-    chunks = std::move(next);
   }
+  return next;
+}
+
+std::vector<DataChunk> View::run_stages(const std::vector<exec::PhysicalOperator*>& stages, std::vector<DataChunk> chunks) {
+  for (size_t s = 0; s < stages.size() && !chunks.empty(); s++) chunks = run_op(stages[s], std::move(chunks));
   return chunks;
 }
 
 void View::run_from(size_t stage, std::vector<DataChunk> chunks) {
   for (size_t s = stage; s < stages_.size() && !chunks.empty(); s++) {
-    std::vector<DataChunk> next;
     if (s == agg_stage_) {
+      std::vector<DataChunk> next;
       for (auto& c : chunks) agg_->consume(c, ctx_, next);
+      chunks = std::move(next);
     } else {
-      exec::PhysicalOperator* op = stages_[s];
-      for (auto& in : chunks) {
-        while (true) {
-          DataChunk out(op->types());
-          exec::OpResult r = op->execute(in, out, ctx_);
-          if (out.size()) next.push_back(std::move(out));
-          if (r != exec::OpResult::kHaveMoreOutput) break;
-        }
-      }
+      chunks = run_op(stages_[s], std::move(chunks));
     }
-    chunks = std::move(next);
   }
   for (auto& c : chunks) {
     rows_out_ += c.size();
