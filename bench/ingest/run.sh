@@ -23,7 +23,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 ninja -C "$BUILD_DIR" streamlake ingest_bench disk_sync_bench >/dev/null
-BIN=$BUILD_DIR/src/cli/streamlake
+BIN=$BUILD_DIR/streamlake
 DRIVER=$BUILD_DIR/bench/ingest/ingest_bench
 DISK=$BUILD_DIR/bench/ingest/disk_sync_bench
 

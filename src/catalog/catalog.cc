@@ -122,6 +122,7 @@ void StoredTable::append(const std::vector<DataChunk>& chunks) {
   persist(next);
   chunks_ = std::move(next);
   rows_ += added;
+  if (added) version_++;
 }
 
 void StoredTable::persist(const std::vector<std::shared_ptr<const DataChunk>>& chunks) const {

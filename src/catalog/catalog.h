@@ -13,6 +13,7 @@
 // mutex, each table's rows by its own. Readers get immutable snapshots (shared chunks).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,9 @@ class TableProvider {
   // An immutable snapshot of the current rows (chunks are shared, never mutated).
   virtual std::vector<std::shared_ptr<const DataChunk>> snapshot() const = 0;
   virtual int64_t row_count() const = 0;
+  // Changes whenever the rows change (0 = never tracked). Streaming lookup joins rebuild
+  // their copy of a table when it moves.
+  virtual uint64_t version() const { return 0; }
 };
 
 // Rows of a kTable, in memory, persisted to one file.
@@ -51,6 +55,7 @@ class StoredTable final : public TableProvider {
   StoredTable(std::vector<ColumnDef> columns, std::string path);
   std::vector<std::shared_ptr<const DataChunk>> snapshot() const override;
   int64_t row_count() const override;
+  uint64_t version() const override { return version_.load(); }
   // Appends rows (types must match the columns) and persists the table; all or nothing.
   // Throws sl::Error on I/O failure (the rows are then not added).
   void append(const std::vector<DataChunk>& chunks);
@@ -66,6 +71,7 @@ class StoredTable final : public TableProvider {
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<const DataChunk>> chunks_;
   int64_t rows_ = 0;
+  std::atomic<uint64_t> version_{1};
 };
 
 struct CatalogEntry {

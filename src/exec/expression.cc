@@ -324,6 +324,7 @@ class ArithExpr final : public Expr {
     return "(" + l_->to_string() + " " + ops[static_cast<int>(op_)] + " " + r_->to_string() + ")";
   }
   ExprPtr clone() const override { return std::make_unique<ArithExpr>(op_, l_->clone(), r_->clone(), type_); }
+  ArithOp op() const { return op_; }
   std::vector<ExprPtr*> children() override { return {&l_, &r_}; }
 
   void eval(const DataChunk& in, Vector& out, ExecContext& ctx) const override {
@@ -553,6 +554,7 @@ class CompareExpr final : public Expr {
   }
   ExprPtr clone() const override { return std::make_unique<CompareExpr>(op_, l_->clone(), r_->clone()); }
   bool is_eq() const { return op_ == CompareOp::kEq; }
+  CompareOp op() const { return op_; }
   std::vector<ExprPtr*> children() override { return {&l_, &r_}; }
   void eval(const DataChunk& in, Vector& out, ExecContext& ctx) const override {
     if (op_ < CompareOp::kDistinct && l_->kind() == ExprKind::kColumn && r_->kind() == ExprKind::kConstant &&
@@ -1109,6 +1111,28 @@ bool as_equality(Expr& e, ExprPtr** l, ExprPtr** r) {
   auto* c = dynamic_cast<CompareExpr*>(&e);
   if (!c || !c->is_eq()) return false;
   auto ch = c->children();
+  *l = ch[0];
+  *r = ch[1];
+  return true;
+}
+
+bool as_comparison(Expr& e, CompareOp* op, ExprPtr** l, ExprPtr** r) {
+  if (e.kind() != ExprKind::kCompare) return false;
+  auto* c = dynamic_cast<CompareExpr*>(&e);
+  if (!c) return false;
+  auto ch = c->children();
+  *op = c->op();
+  *l = ch[0];
+  *r = ch[1];
+  return true;
+}
+
+bool as_arithmetic(Expr& e, ArithOp* op, ExprPtr** l, ExprPtr** r) {
+  if (e.kind() != ExprKind::kArith) return false;
+  auto* a = dynamic_cast<ArithExpr*>(&e);
+  if (!a) return false;
+  auto ch = a->children();
+  *op = a->op();
   *l = ch[0];
   *r = ch[1];
   return true;

@@ -130,6 +130,9 @@ ExprPtr make_function(ScalarFunctionBinding binding, std::vector<ExprPtr> args);
 
 // If e is `l = r`, returns its operands (still owned by e).
 bool as_equality(Expr& e, ExprPtr** l, ExprPtr** r);
+// If e is a comparison `l op r` / arithmetic `l op r`, returns op and operands (owned by e).
+bool as_comparison(Expr& e, CompareOp* op, ExprPtr** l, ExprPtr** r);
+bool as_arithmetic(Expr& e, ArithOp* op, ExprPtr** l, ExprPtr** r);
 // Splits a conjunction into its terms (moves them out of e).
 void split_and(ExprPtr e, std::vector<ExprPtr>& out);
 // Whether e is a ParameterExpr (sets *index).

@@ -399,11 +399,19 @@ HashJoinOp::HashJoinOp(JoinType type, std::vector<ExprPtr> left_keys, std::vecto
     : PhysicalOperator(type == JoinType::kSemi || type == JoinType::kAnti ? left_types : concat_types(left_types, right_types)),
       type_(type), lkeys_(std::move(left_keys)),
       rkeys_(std::move(right_keys)), residual_(std::move(residual)), nleft_(left_types.size()) {
+  right_types_ = right_types;
   built_ = std::make_shared<Built>(right_types, expr_types(rkeys_));
   built_->nested_loop = rkeys_.empty();
 }
 
 HashJoinOp::~HashJoinOp() = default;
+
+void HashJoinOp::reset_build() {
+  built_ = std::make_shared<Built>(right_types_, expr_types(rkeys_));
+  built_->nested_loop = rkeys_.empty();
+  build_matched_.clear();
+  probing_ = false;
+}
 
 std::string HashJoinOp::name() const {
   const char* t[] = {"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"};

@@ -171,6 +171,7 @@ class ProjectOp final : public PhysicalOperator {
   OpResult execute(DataChunk& in, DataChunk& out, ExecContext& ctx) override;
   std::unique_ptr<PhysicalOperator> clone_for_thread() const override;
   bool input_columns(std::vector<uint8_t>* used) const override;
+  const std::vector<ExprPtr>& exprs() const { return exprs_; }
 
  private:
   std::vector<ExprPtr> exprs_;
@@ -259,9 +260,18 @@ class HashJoinOp final : public PhysicalOperator {
   // As FilterOp::set_needed_columns: unread output columns are not gathered (a residual's
   // columns are always gathered).
   void set_needed_columns(std::vector<uint8_t> needed);
+  // The join's definition (the streaming runtime rebuilds stream-stream joins from it).
+  JoinType join_type() const { return type_; }
+  const std::vector<ExprPtr>& left_keys() const { return lkeys_; }
+  const std::vector<ExprPtr>& right_keys() const { return rkeys_; }
+  const Expr* residual() const { return residual_.get(); }
+  size_t left_width() const { return nleft_; }
+  // Empties the build side, to sink it again (a streaming lookup join whose table changed).
+  void reset_build();
 
  private:
   bool needed(size_t col) const { return needed_.empty() || needed_[col]; }
+  std::vector<LogicalType> right_types_;
   std::vector<uint8_t> needed_;
   void start_probe(DataChunk& in, ExecContext& ctx);
   OpResult semi(DataChunk& in, DataChunk& out, ExecContext& ctx);

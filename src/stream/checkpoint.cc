@@ -9,6 +9,7 @@
 #include "exec/keys.h"
 #include "stream/internal.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 namespace sl::stream {
 
@@ -220,6 +221,13 @@ void RowStore::apply(const DataChunk& c) {
   std::lock_guard lk(mu_);
   cache_valid_ = false;
   size_t n = c.size();
+  if (n && !journal_dir_.empty()) {
+    DataChunk copy(types_, n);
+    append_owned(copy, c, 0, n);
+    if (c.has_signs())
+      for (size_t i = 0; i < n; i++) copy.set_sign(i, c.sign(i));
+    pending_.push_back(std::move(copy));
+  }
   if (!c.has_signs() && !indexed_) {
     size_t from = 0;
     while (from < n) {
@@ -322,26 +330,231 @@ size_t RowStore::memory_bytes() const {
   return b;
 }
 
+RowStore::~RowStore() = default;
+
+void RowStore::attach_journal(std::string dir, std::string base) {
+  std::lock_guard lk(mu_);
+  journal_dir_ = std::move(dir);
+  journal_base_ = std::move(base);
+}
+
+std::string RowStore::file_base(const std::string& kind, const std::string& name) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = kind + "-";
+  for (unsigned char ch : name) {
+    if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+std::string gen_path(const std::string& dir, const std::string& base, uint64_t gen) {
+  return dir + "/" + base + "." + std::to_string(gen) + ".rows";
+}
+
+[[noreturn]] void io_error(const std::string& what, const std::string& path, int e) {
+  throw Error(Errc::kIoError, what + " " + path + ": " + std::strerror(e));
+}
+
+void write_all(int fd, const std::string& bytes, const std::string& path) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      io_error("write", path, errno);
+    }
+    off += static_cast<size_t>(w);
+  }
+}
+
+void fsync_dir(const std::string& dir) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) io_error("open", dir, errno);
+  int rc = ::fsync(dfd);
+  int e = errno;
+  ::close(dfd);
+  if (rc != 0) io_error("fsync", dir, e);
+}
+
+// Writes `bytes` at `offset` of `path` (created empty first if `create`), then fsyncs it.
+void write_synced(const std::string& path, bool create, uint64_t offset, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+  if (fd < 0) io_error("open", path, errno);
+  try {
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) io_error("seek", path, errno);
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) io_error("fsync", path, errno);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+}
+
+// [u32 length][u32 crc32c][chunk]
+void frame(std::string& out, const DataChunk& c) {
+  Writer w;
+  w.chunk(c);
+  uint32_t len = static_cast<uint32_t>(w.buf().size()), crc = crc32c(w.buf());
+  out.append(reinterpret_cast<const char*>(&len), 4);
+  out.append(reinterpret_cast<const char*>(&crc), 4);
+  out += w.buf();
+}
+}  // namespace
+
+std::string RowStore::journal_file() const {
+  std::lock_guard lk(mu_);
+  return gen_ ? gen_path(journal_dir_, journal_base_, gen_) : std::string();
+}
+
 void RowStore::save(Writer& w) const {
-  auto snap = snapshot();
+  if (journal_dir_.empty()) {
+    w.u8(0);
+    auto snap = snapshot();
+    w.types(types_);
+    w.u64(snap.size());
+    for (auto& c : snap) w.chunk(*c);
+    return;
+  }
+  // The pipeline (the only writer) is not running: no apply() races with this.
+  std::vector<DataChunk> changes;
+  int64_t live;
+  {
+    std::lock_guard lk(mu_);
+    changes.swap(pending_);
+    live = live_;
+  }
+  bool rotate = gen_ == 0 || journal_rows_ > 2 * static_cast<uint64_t>(live) + 10000;
+  try {
+    if (rotate) {
+      std::filesystem::create_directories(journal_dir_);
+      std::string bytes;
+      uint64_t rows = 0;
+      for (auto& c : snapshot()) {
+        frame(bytes, *c);
+        rows += c->size();
+      }
+      std::string path = gen_path(journal_dir_, journal_base_, gen_ + 1);
+      write_synced(path, true, 0, bytes);
+      fsync_dir(journal_dir_);
+      if (gen_) obsolete_.push_back(gen_path(journal_dir_, journal_base_, gen_));
+      gen_++;
+      journal_bytes_ = bytes.size();
+      journal_rows_ = rows;
+    } else if (!changes.empty()) {
+      std::string bytes;
+      uint64_t rows = 0;
+      for (auto& c : changes) {
+        frame(bytes, c);
+        rows += c.size();
+      }
+      // Whatever an earlier failed try left past journal_bytes_ is overwritten.
+      write_synced(gen_path(journal_dir_, journal_base_, gen_), false, journal_bytes_, bytes);
+      journal_bytes_ += bytes.size();
+      journal_rows_ += rows;
+    }
+  } catch (...) {
+    // Nothing of `changes` is recorded yet: keep them for the next try.
+    std::lock_guard lk(mu_);
+    changes.insert(changes.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.swap(changes);
+    throw;
+  }
+  w.u8(1);
   w.types(types_);
-  w.u64(snap.size());
-  for (auto& c : snap) w.chunk(*c);
+  w.u64(gen_);
+  w.u64(journal_bytes_);
+  w.u64(static_cast<uint64_t>(live));
+}
+
+void RowStore::committed() {
+  std::vector<std::string> old;
+  {
+    std::lock_guard lk(mu_);
+    old.swap(obsolete_);
+  }
+  for (auto& p : old) ::unlink(p.c_str());
+}
+
+void RowStore::remove_files() {
+  std::lock_guard lk(mu_);
+  if (journal_dir_.empty()) return;
+  std::error_code ec;
+  std::string prefix = journal_base_ + ".";
+  for (auto& e : std::filesystem::directory_iterator(journal_dir_, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.rfind(prefix, 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".rows") == 0)
+      std::filesystem::remove(e.path(), ec);
+  }
+  gen_ = journal_bytes_ = journal_rows_ = 0;
+  obsolete_.clear();
+  pending_.clear();
 }
 
 void RowStore::load(Reader& r) {
+  uint8_t mode = r.version >= 2 ? r.u8() : 0;
   auto t = r.types();
   if (t != types_) corrupt("row types differ from the definition");
-  uint64_t n = r.u64();
   clear();
-  for (uint64_t i = 0; i < n; i++) {
-    DataChunk c = r.chunk(types_);
+  auto apply_all = [&](const DataChunk& c) {
     for (size_t from = 0; from < c.size(); from += exec::kVectorSize) {
       size_t k = std::min(exec::kVectorSize, c.size() - from);
       DataChunk part(types_);
       part.append(c, from, k);
       apply(part);
     }
+  };
+  if (mode == 0) {
+    uint64_t n = r.u64();
+    for (uint64_t i = 0; i < n; i++) apply_all(r.chunk(types_));
+  } else if (mode == 1) {
+    uint64_t gen = r.u64(), len = r.u64(), live = r.u64();
+    if (journal_dir_.empty()) corrupt("rows kept in a state file, but none is attached");
+    std::string path = gen_path(journal_dir_, journal_base_, gen);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) corrupt("state file " + path + ": " + std::strerror(errno));
+    std::string bytes(len, '\0');
+    size_t got = 0;
+    while (got < len) {
+      ssize_t n = ::pread(fd, bytes.data() + got, len - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (got < len) corrupt("state file " + path + " is shorter than the checkpoint says");
+    uint64_t rows = 0;
+    std::string_view in(bytes);
+    while (!in.empty()) {
+      if (in.size() < 8) corrupt("state file " + path + ": torn frame");
+      uint32_t flen, crc;
+      std::memcpy(&flen, in.data(), 4);
+      std::memcpy(&crc, in.data() + 4, 4);
+      in.remove_prefix(8);
+      if (flen > in.size() || crc32c(in.data(), flen) != crc) corrupt("state file " + path + ": checksum mismatch");
+      Reader fr(in.substr(0, flen));
+      DataChunk c = fr.chunk(types_);
+      rows += c.size();
+      apply_all(c);
+      in.remove_prefix(flen);
+    }
+    if (static_cast<uint64_t>(row_count()) != live) corrupt("state file " + path + ": row count differs");
+    // Cut off what a crash left after the checkpoint (appended, never committed).
+    if (::truncate(path.c_str(), static_cast<off_t>(len)) != 0) io_error("truncate", path, errno);
+    std::lock_guard lk(mu_);
+    pending_.clear();
+    gen_ = gen;
+    journal_bytes_ = len;
+    journal_rows_ = rows;
+  } else {
+    corrupt("unknown row storage mode");
   }
 }
 

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr char kMagic[8] = {'S', 'L', 'S', 'T', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;  // 2: view and errors rows in state files
 
 // Shared with the log's durable listener, which may outlive the Runtime.
 struct Wake {
@@ -133,6 +133,7 @@ struct Runtime::Impl {
                                       const std::map<std::string, std::string>& options) {
     SourceOptions so = parse_source_options(options, cols, opts.idle_timeout_ms);
     auto s = std::make_unique<Source>(name, cols, so, kinesis, log, clock, pool.get());
+    s->errors()->attach_journal(state_dir(), RowStore::file_base("errors", name));
     register_plan_relation(name, cols);
     return s;
   }
@@ -140,11 +141,11 @@ struct Runtime::Impl {
   std::unique_ptr<View> make_view(const std::string& name, const std::string& select_sql,
                                   const std::map<std::string, std::string>& options) {
     RewrittenQuery q = rewrite_view_query(select_sql, name, [this](const std::string& n) { return is_stream(n); });
-    Source& src = *sources.at(q.source);
     if (q.window.kind != WindowKind::kNone) {
+      Source& src = *sources.at(q.window.table);
       const auto& cols = src.columns();
       auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == q.window.column; });
-      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.source + "\"");
+      if (it == cols.end()) throw UserError("column \"" + q.window.column + "\" does not exist in \"" + q.window.table + "\"");
       if (it->type.id != exec::TypeId::kTimestamp && it->type.id != exec::TypeId::kTimestampTz)
         throw UserError("window column \"" + q.window.column + "\" must be a timestamp");
       q.window.column_index = static_cast<size_t>(it - cols.begin());
@@ -156,7 +157,8 @@ struct Runtime::Impl {
     }
     sync_tables();
     auto v = std::make_unique<View>(name, select_sql, options);
-    v->compile(*plan_cat, q, src);
+    v->compile(*plan_cat, q, sources);
+    v->contents()->attach_journal(state_dir(), RowStore::file_base("view", name));
     return v;
   }
 
@@ -182,6 +184,21 @@ struct Runtime::Impl {
     uint32_t crc = crc32c(w.buf());
     w.u32(crc);
     write_file_atomic(checkpoint_path(), w.buf());
+    for (auto& [n, s] : sources) s->errors()->committed();
+    for (auto& [n, v] : views) v->contents()->committed();
+  }
+
+  std::string state_dir() const { return dir + "/state"; }
+
+  // Deletes state files no store refers to (left by a crash between a new generation and
+  // the checkpoint naming it, or by a DROP cut short).
+  void remove_unreferenced_state() {
+    std::set<std::string> keep;
+    for (auto& [n, s] : sources) keep.insert(s->errors()->journal_file());
+    for (auto& [n, v] : views) keep.insert(v->contents()->journal_file());
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(state_dir(), ec))
+      if (!keep.count(e.path().string())) fs::remove(e.path(), ec);
   }
 
   // Returns the stream tables and views that had state in the checkpoint.
@@ -200,7 +217,7 @@ struct Runtime::Impl {
       throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": checksum mismatch");
     Reader r(std::string_view(bytes).substr(8, bytes.size() - 12));
     uint32_t version = r.u32();
-    if (version != kCheckpointVersion)
+    if (version != 1 && version != kCheckpointVersion)
       throw Error(Errc::kCorruption, "checkpoint " + checkpoint_path() + ": unsupported version " + std::to_string(version));
     epoch = r.u64();
     uint64_t ns = r.u64();
@@ -208,7 +225,7 @@ struct Runtime::Impl {
       std::string n = r.str(), blob = r.str();
       auto it = sources.find(n);
       if (it == sources.end()) continue;  // dropped since
-      Reader sub(blob);
+      Reader sub(blob, version);
       it->second->load(sub);
       loaded.insert(n);
     }
@@ -217,7 +234,7 @@ struct Runtime::Impl {
       std::string n = r.str(), blob = r.str();
       auto it = views.find(n);
       if (it == views.end()) continue;
-      Reader sub(blob);
+      Reader sub(blob, version);
       it->second->load(sub);
       loaded.insert(n);
     }
@@ -226,19 +243,28 @@ struct Runtime::Impl {
 
   size_t run_once_locked() {
     size_t total = 0;
+    std::map<std::string, int64_t> wms;
     for (auto& [name, src] : sources) {
       src->refresh();
       std::vector<DataChunk> chunks;
       total += src->poll(opts.max_records_per_shard, chunks);
-      int64_t wm = src->advance_watermark();
+      wms[name] = src->advance_watermark();
       for (auto& [vn, v] : views) {
-        if (v->source() != name || !v->failed.empty()) continue;
+        if (!v->reads(name) || !v->failed.empty()) continue;
         try {
-          for (auto& c : chunks) v->on_input(c);
-          v->on_watermark(wm);
+          for (auto& c : chunks) v->on_input(name, c);
         } catch (const std::exception& e) {
           v->failed = e.what();
         }
+      }
+    }
+    // Watermarks after every source's rows: a view's is the minimum over its sources.
+    for (auto& [vn, v] : views) {
+      if (!v->failed.empty()) continue;
+      try {
+        v->on_watermarks(wms);
+      } catch (const std::exception& e) {
+        v->failed = e.what();
       }
     }
     if (total) {
@@ -246,6 +272,41 @@ struct Runtime::Impl {
       epoch_cv.notify_all();
     }
     return total;
+  }
+
+  // A view created after its source read records first reads them through a backfill
+  // reader (from the table's start up to the source's positions), so it holds what it
+  // would hold had it existed from the start. Runs under the pipeline's mutex.
+  void backfill_locked(View& v) {
+    std::map<std::string, std::unique_ptr<Source>> readers;
+    std::map<std::string, int64_t> wms;
+    for (auto& name : v.sources()) {
+      Source& live = *sources.at(name);
+      wms[name] = live.watermark();
+      if (live.progressed() && !readers.count(name)) {
+        readers[name] = live.backfill_reader();
+        wms[name] = INT64_MIN;
+      }
+    }
+    if (readers.empty()) return;
+    for (int guard = 0; guard < 10000000; guard++) {
+      bool done = true, more = false;
+      size_t n = 0;
+      for (auto& [name, bf] : readers) {
+        if (bf->reached_stop()) continue;
+        done = false;
+        std::vector<DataChunk> chunks;
+        n += bf->poll(opts.max_records_per_shard, chunks);
+        more = more || bf->has_more();
+        wms[name] = bf->advance_watermark();
+        for (auto& c : chunks) v.on_input(name, c);
+      }
+      if (done) break;
+      v.on_watermarks(wms);
+      if (n == 0 && !more) break;
+    }
+    for (auto& name : v.sources()) wms[name] = sources.at(name)->watermark();
+    v.on_watermarks(wms);
   }
 
   bool any_more() const {
@@ -328,8 +389,16 @@ void Runtime::open() {
   // Created just before a crash, before their first checkpoint:
   for (auto& [n, s] : I.sources)
     if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
-  for (auto& [n, v] : I.views)
-    if (!loaded.count(n)) v->start_fresh();
+  for (auto& [n, v] : I.views) {
+    if (loaded.count(n)) continue;
+    v->start_fresh();
+    try {
+      I.backfill_locked(*v);
+    } catch (const std::exception& e) {
+      v->failed = e.what();
+    }
+  }
+  I.remove_unreferenced_state();
   I.opened = true;
   I.hook = std::make_shared<RuntimeHook>(this, I.engine);
   I.engine->set_stream_hook(I.hook);
@@ -426,6 +495,7 @@ void Runtime::create_view(const std::string& name, const std::string& select_sql
   }
   auto v = I.make_view(name, select_sql, options);
   v->start_fresh();
+  I.backfill_locked(*v);
   I.cat().create_provided(name, catalog::TableKind::kMaterializedView, v->columns(), select_sql, options, v->contents());
   I.views[name] = std::move(v);
   I.checkpoint_locked();
@@ -437,19 +507,23 @@ bool Runtime::drop(const std::string& name, bool if_exists) {
   if (I.views.count(name)) {
     I.cat().drop(name, catalog::TableKind::kMaterializedView, true);
     I.plan_cat->drop("__window_" + name, catalog::TableKind::kStream, true);
+    auto rows = I.views[name]->contents();
     I.views.erase(name);
     I.checkpoint_locked();
+    rows->remove_files();
     return true;
   }
   if (I.sources.count(name)) {
     for (auto& [vn, v] : I.views)
-      if (v->source() == name)
+      if (v->reads(name))
         throw exec::SqlError("2BP01", "cannot drop table " + name + " because materialized view " + vn + " depends on it");
     I.cat().drop(name + "_errors", catalog::TableKind::kStream, true);
     I.cat().drop(name, catalog::TableKind::kStream, true);
     I.plan_cat->drop(name, catalog::TableKind::kStream, true);
+    auto errors = I.sources[name]->errors();
     I.sources.erase(name);
     I.checkpoint_locked();
+    errors->remove_files();
     return true;
   }
   for (auto& [sn, src] : I.sources)

@@ -26,10 +26,45 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::vector<format::ColumnSpec> specs_of(const std::vector<catalog::ColumnDef>& cols) {
+std::vector<format::ColumnSpec> specs_of(const std::vector<catalog::ColumnDef>& cols, const SourceOptions& o) {
   std::vector<format::ColumnSpec> specs;
-  for (auto& c : cols) specs.push_back({c.name, c.type, {}, -1});
+  for (auto& c : cols) {
+    auto jp = o.json_paths.find(c.name);
+    auto cf = o.csv_fields.find(c.name);
+    specs.push_back({c.name, c.type, jp == o.json_paths.end() ? std::string() : jp->second,
+                     cf == o.csv_fields.end() ? -1 : cf->second});
+  }
   return specs;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// 'a = x.y, b = z' -> {a: x.y, b: z}; names must be columns of the table.
+std::map<std::string, std::string> parse_mapping(const std::string& text, const char* option,
+                                                 const std::vector<catalog::ColumnDef>& cols) {
+  std::map<std::string, std::string> out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t comma = text.find(',', at);
+    std::string item = trim(std::string_view(text).substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    at = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      throw UserError(std::string(option) + ": '" + item + "' is not of the form column = field");
+    std::string col = trim(std::string_view(item).substr(0, eq)), field = trim(std::string_view(item).substr(eq + 1));
+    if (col.empty() || field.empty())
+      throw UserError(std::string(option) + ": '" + item + "' is not of the form column = field");
+    if (std::none_of(cols.begin(), cols.end(), [&](auto& c) { return c.name == col; }))
+      throw UserError(std::string(option) + ": column \"" + col + "\" does not exist");
+    if (!out.emplace(col, field).second)
+      throw UserError(std::string(option) + ": column \"" + col + "\" is mapped twice");
+  }
+  return out;
 }
 
 format::DecoderOptions decoder_options(const SourceOptions& o) {
@@ -66,7 +101,7 @@ class RetainedProvider final : public catalog::TableProvider {
     std::vector<std::shared_ptr<const DataChunk>> out;
     auto info = kinesis_->describe(opts_.stream);
     if (!info.ok()) return out;
-    format::RecordDecoder dec(specs_of(cols_), decoder_options(opts_));
+    format::RecordDecoder dec(specs_of(cols_, opts_), decoder_options(opts_));
     format::ErrorSink errors;
     for (auto& sh : info.value().shards) {
       log::Partition* p = log_->find_partition(sh.partition);
@@ -154,12 +189,27 @@ SourceOptions parse_source_options(const std::map<std::string, std::string>& opt
       else throw UserError("start must be 'earliest' or 'latest'");
     } else if (k == "header") {
       o.skip_header = lower(v) == "true" || v == "1";
+    } else if (k == "json_paths") {
+      o.json_paths = parse_mapping(v, "json_paths", cols);
+    } else if (k == "csv_fields") {
+      for (auto& [col, field] : parse_mapping(v, "csv_fields", cols)) {
+        char* end = nullptr;
+        long n = std::strtol(field.c_str(), &end, 10);
+        if (*end != 0 || n < 1 || n > 100000)
+          throw UserError("csv_fields: field of column \"" + col + "\" must be a 1-based position, not '" + field + "'");
+        o.csv_fields[col] = static_cast<int>(n - 1);
+      }
     } else {
       throw UserError("option \"" + k + "\" is not recognized for kinesis tables "
-                      "(stream, format, delimiter, event_time, max_lateness, idle_timeout, start, header)");
+                      "(stream, format, delimiter, event_time, max_lateness, idle_timeout, start, header, "
+                      "json_paths, csv_fields)");
     }
   }
   if (o.stream.empty()) throw UserError("kinesis tables need WITH (stream = '...')");
+  if (!o.json_paths.empty() && o.format != format::RecordFormat::kJson)
+    throw UserError("json_paths applies to format 'json' only");
+  if (!o.csv_fields.empty() && o.format != format::RecordFormat::kCsv)
+    throw UserError("csv_fields applies to format 'csv' only");
   if (!o.event_time.empty()) {
     auto it = std::find_if(cols.begin(), cols.end(), [&](auto& c) { return c.name == o.event_time; });
     if (it == cols.end()) throw UserError("event_time column \"" + o.event_time + "\" does not exist");
@@ -178,7 +228,7 @@ Source::Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOpt
                kinesis::Service* kinesis, log::LogStore* log, Clock* clock, ThreadPool* pool)
     : name_(std::move(name)), cols_(std::move(cols)), opts_(std::move(opts)), kinesis_(kinesis), log_(log),
       clock_(clock), pool_(pool) {
-  format::RecordDecoder probe(specs_of(cols_), decoder_options(opts_));  // validates the definition
+  format::RecordDecoder probe(specs_of(cols_, opts_), decoder_options(opts_));  // validates the definition
   et_col_ = probe.event_time_index();
   std::vector<LogicalType> et;
   for (auto& c : error_table_columns()) et.push_back(c.type);
@@ -247,6 +297,8 @@ void Source::position_at_latest() {
     if (!p) continue;
     s.next = p->durable_end();
     s.positioned = true;
+    s.start = s.next;
+    s.has_start = true;
     if (!s.open && s.next >= s.end_offset) s.finished = true;
   }
 }
@@ -268,6 +320,7 @@ struct ShardTask {
   log::Partition* part = nullptr;
   format::RecordDecoder* decoder = nullptr;
   uint64_t from = 0, durable = 0;
+  size_t max_records = 0;
   // results
   uint64_t next = 0;
   std::string failure;
@@ -277,7 +330,8 @@ struct ShardTask {
   std::vector<format::ErrorRow> errors, late;
 };
 
-void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) {
+void run_shard_task(ShardTask& t, size_t ncols, int64_t wm) {
+  size_t max_records = t.max_records;
   std::string arena;  // the records' bytes, back to back
   struct Meta {
     uint64_t offset;
@@ -360,15 +414,17 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
       s->positioned = true;
     }
     uint64_t durable = p->durable_end();
+    if (backfill_) durable = std::min(durable, std::max(stop_of(*s), s->next));
     if (s->next < durable) {
       auto& dec = decoders_[s->shard_id];
-      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_));
+      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_, opts_), decoder_options(opts_));
       ShardTask t;
       t.shard = s;
       t.part = p;
       t.decoder = dec.get();
       t.from = s->next;
       t.durable = durable;
+      t.max_records = std::min<uint64_t>(max_records, durable - s->next);
       tasks.push_back(std::move(t));
     } else {
       s->lag_ms = 0;
@@ -388,7 +444,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     for (auto& t : tasks)
       pool_->submit([&, tp = &t] {
         try {
-          run_shard_task(*tp, max_records, ncols, wm);
+          run_shard_task(*tp, ncols, wm);
         } catch (const std::exception& e) {
           tp->failure = e.what();
         }
@@ -400,7 +456,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
   } else {
     for (auto& t : tasks) {
       try {
-        run_shard_task(t, max_records, ncols, wm);
+        run_shard_task(t, ncols, wm);
       } catch (const std::exception& e) {
         t.failure = e.what();
       }
@@ -462,6 +518,54 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
   return records;
 }
 
+uint64_t Source::stop_of(const ShardState& s) const {
+  auto it = stop_at_.find(s.shard_id);
+  return it == stop_at_.end() ? 0 : it->second;
+}
+
+std::unique_ptr<Source> Source::backfill_reader() const {
+  auto b = std::make_unique<Source>(name_, cols_, opts_, kinesis_, log_, clock_, pool_);
+  b->backfill_ = true;
+  for (auto& [id, s] : shards_) {
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
+    b->stop_at_[id] = s.positioned ? s.next : from;
+    ShardState c;
+    c.shard_id = id;
+    c.ordinal = s.ordinal;
+    c.parents = s.parents;
+    c.partition = s.partition;
+    c.open = s.open;
+    c.end_offset = s.end_offset;
+    c.next = from;
+    c.positioned = s.has_start;
+    c.has_start = s.has_start;
+    c.start = s.start;
+    c.last_active_ms = clock_->now_ms();
+    b->shards_.emplace(id, std::move(c));
+  }
+  return b;
+}
+
+bool Source::reached_stop() const {
+  for (auto& [id, s] : shards_) {
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t next = s.positioned ? s.next : p ? p->start_offset() : 0;
+    if (next < stop_of(s)) return false;
+  }
+  return true;
+}
+
+bool Source::progressed() const {
+  for (auto& [id, s] : shards_) {
+    if (!s.positioned) continue;
+    log::Partition* p = log_->find_partition(s.partition);
+    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
+    if (s.next > from) return true;
+  }
+  return false;
+}
+
 int64_t Source::advance_watermark() {
   int64_t now = clock_->now_ms();
   bool any_active = false;
@@ -520,6 +624,8 @@ void Source::save(Writer& w) const {
     w.u8(s.finished);
     w.i64(s.max_event_us);
     w.i64(s.last_active_ms);
+    w.u8(s.has_start);
+    w.u64(s.start);
   }
   w.i64(watermark_);
   w.i64(max_event_all_);
@@ -543,6 +649,10 @@ void Source::load(Reader& r) {
     s.finished = r.u8();
     s.max_event_us = r.i64();
     s.last_active_ms = r.i64();
+    if (r.version >= 2) {
+      s.has_start = r.u8();
+      s.start = r.u64();
+    }
     auto it = shards_.find(id);
     if (it == shards_.end()) it = shards_.emplace(id, s).first;  // stream not there (yet)
     if (it->second.partition != s.partition) continue;  // another incarnation of the stream
@@ -551,6 +661,8 @@ void Source::load(Reader& r) {
     it->second.finished = s.finished;
     it->second.max_event_us = s.max_event_us;
     it->second.last_active_ms = s.last_active_ms;
+    it->second.has_start = s.has_start;
+    it->second.start = s.start;
   }
   watermark_ = r.i64();
   max_event_all_ = r.i64();

@@ -2,6 +2,8 @@
 // libpg_query) and assigning window_start/window_end to rows.
 #include <pg_query.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "exec/value.h"
@@ -169,10 +171,14 @@ RewrittenQuery rewrite_view_query(const std::string& select_sql, const std::stri
   for (auto& fn : f.other_functions)
     if (fn != "generate_series") throw UserError("table function " + fn + "() is not supported in a materialized view");
   if (streams.empty()) throw UserError("a materialized view must read a stream table (CREATE TABLE ... WITH (connector = 'kinesis'))");
-  for (auto& s : streams)
-    if (s != streams[0]) throw UserError("a materialized view reads one stream table (joins with regular tables are allowed)");
-  if (streams.size() > 1) throw UserError("a materialized view reads its stream table once (stream-stream joins are not supported yet)");
+  // A stream-stream join reads two (possibly the same table twice, a self-join); which
+  // shapes are supported is decided on the plan (View::compile).
+  if (streams.size() > 2)
+    throw UserError("a materialized view joins at most two stream tables (it reads " + std::to_string(streams.size()) + ")");
   q.source = streams[0];
+  q.stream_reads = streams.size();
+  for (auto& s : streams)
+    if (std::find(q.sources.begin(), q.sources.end(), s) == q.sources.end()) q.sources.push_back(s);
   return q;
 }
 
