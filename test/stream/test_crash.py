@@ -5,7 +5,8 @@ rows with unique ids into a Kinesis stream read by a stream table, while `stream
 is SIGKILLed at random moments and restarted on the same data dir, several times. Views of
 every kind of state the runtime keeps are defined on the table: a filter/projection, a
 GROUP BY with emit changes (count, sum, avg, count DISTINCT), tumble windows emitting final
-rows and changes, a hop window, a lookup join with an aggregate. A few rows are malformed
+rows and changes, a hop window, a lookup join with an aggregate, a stream-stream self-join
+bounded by event time. A few rows are malformed
 (they must land in sales_errors, never in a view).
 
 At the end (producers stopped, the runtime caught up and every window closed) it checks:
@@ -16,8 +17,8 @@ At the end (producers stopped, the runtime caught up and every window closed) it
    rows (reason 'late', the whole record as raw);
 4. every view's contents = the view's SELECT run as an ad-hoc batch query over the stream
    table without the late rows, as multisets (duplicates count);
-5. the GROUP BY view and the emit-final tumble view also = the same figures computed in
-   Python from the producers' ledger (an oracle independent of the SQL engine);
+5. the filter, GROUP BY, emit-final tumble and self-join views also = the same figures
+   computed in Python from the producers' ledger (an oracle independent of the SQL engine);
 6. after a clean stop and start, every view is unchanged.
 In about half the rounds, 4. and 5. also run between a restart and the next round (the
 producers paused, the runtime caught up), emit-final views on their closed windows only.
@@ -96,6 +97,13 @@ VIEWS = {
                 "JOIN zips z ON s.zipcode = z.zipcode GROUP BY z.region",
                 "SELECT z.region, count(*), sum(s.price) FROM {src} s JOIN zips z ON s.zipcode = z.zipcode "
                 "GROUP BY z.region"),
+    # a stream-stream self-join with time bounds on the event time: join state is evicted
+    # by the watermark and checkpointed with the views
+    "next_id": ("",
+                "SELECT a.id, b.id AS next_id, a.price + b.price AS total FROM sales a JOIN sales b "
+                "ON b.id = a.id + 1 AND b.ts BETWEEN a.ts - interval '1 second' AND a.ts + interval '1 second'",
+                "SELECT a.id, b.id, a.price + b.price FROM {src} a JOIN {src} b "
+                "ON b.id = a.id + 1 AND b.ts BETWEEN a.ts - interval '1 second' AND a.ts + interval '1 second'"),
 }
 HOP_SIZE_US = 3_000_000  # the longest window: every window has closed once the watermark passes max ts + this
 
@@ -293,6 +301,11 @@ def check_views(srv, ledger, present, late_keys, label, partial=False):
     filt = st.multiset([[i, ledger.rows[i][1], ledger.rows[i][2]] for k in present if k not in late_keys
                         for i in ledger.records[k] if ledger.rows[i] is not None and 40 <= ledger.rows[i][2] <= 50])
     assert contents["products"] == filt, f"{where} products vs ledger: {st.diff_message(contents['products'], filt)}"
+    good = {i: ledger.rows[i] for k in present if k not in late_keys for i in ledger.records[k]
+            if ledger.rows[i] is not None}
+    pairs = st.multiset([[i, i + 1, r[2] + good[i + 1][2]] for i, r in good.items()
+                         if i + 1 in good and abs(good[i + 1][3] - r[3]) <= 1000])
+    assert contents["next_id"] == pairs, f"{where} next_id vs ledger: {st.diff_message(contents['next_id'], pairs)}"
     return contents
 
 
