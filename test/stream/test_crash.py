@@ -34,7 +34,7 @@ idle_timeout = 1 s: once the producers stop, the watermark follows processing ti
 closes every window, so every view is compared in full.
 
 Replay: SL_STREAM_CRASH_SEED=<seed> (printed, and in every failure message) fixes the kill
-moments, the producers' choices and the data; SL_STREAM_CRASH_ROUNDS (default 6) sets the
+moments, the producers' choices and the data; SL_STREAM_CRASH_ROUNDS (default 5) sets the
 number of kills. Thread timing still varies between runs.
 """
 import collections
@@ -50,7 +50,7 @@ import harness
 import streamtest as st
 
 SEED = int(os.environ.get("SL_STREAM_CRASH_SEED") or random.SystemRandom().randrange(2**31))
-ROUNDS = int(os.environ.get("SL_STREAM_CRASH_ROUNDS", "6"))
+ROUNDS = int(os.environ.get("SL_STREAM_CRASH_ROUNDS", "5"))
 STREAM = "sales-crash"
 SHARDS = 4
 WORKERS = ["batch", "batch", "single", "batch", "single"]
