@@ -143,6 +143,9 @@ void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, c
       p.expire.assign(exec::kVectorSize, INT64_MAX);
       p.matched.assign(exec::kVectorSize, 0);
       p.dead.assign(exec::kVectorSize, 0);
+      // The page is re-created after eviction emptied and freed it while it was being
+      // filled: its rows before `at` were evicted, not live.
+      std::fill(p.dead.begin(), p.dead.begin() + static_cast<std::ptrdiff_t>(at), 1);
       it = pages_.emplace(pno, std::move(p)).first;
       bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 14;
     }
