@@ -28,6 +28,7 @@ std::string_view trim_ws(std::string_view s) {
 // A key to match against raw JSON: for keys up to 15 bytes, the key plus its closing
 // quote as two masked 8-byte words, so matching is two loads and compares.
 static_assert(simdjson::SIMDJSON_PADDING >= 16);
+static_assert(simdjson::SIMDJSON_PADDING <= kRecordPadding);
 struct KeyMatch {
   std::string key;
   uint64_t k[2] = {0, 0}, m[2] = {0, 0};
@@ -64,6 +65,8 @@ struct RecordDecoder::Impl {
   int part_idx = -1, off_idx = -1, arr_idx = -1;
   std::vector<int> csv_field;  // per schema column
   std::vector<JsonNode> nodes;
+  std::vector<uint8_t> drop;       // per output column: 1 = not read (projection)
+  std::vector<size_t> dropped;     // those columns
 
   // --- batch state ---
   std::span<const RawRecord> input;
@@ -87,7 +90,9 @@ struct RecordDecoder::Impl {
   std::vector<Field> fields;
   std::string unq;     // unescaped quoted CSV fields
   std::string bytes;   // bytea decoding
-  std::string pad;     // padded copy of the JSON unit
+  std::string pad;     // padded copy of the JSON unit (when the record is not padded)
+  const char* jbuf = nullptr;  // the JSON unit's bytes: in place, or `pad`
+  size_t jcap = 0;             // readable bytes at jbuf (>= unit size + SIMDJSON_PADDING)
   std::vector<uint8_t> seen;
   std::string reason;
   simdjson::ondemand::parser parser;
@@ -159,6 +164,15 @@ struct RecordDecoder::Impl {
       }
     }
     seen.assign(n, 0);
+    if (!opts.read_columns.empty() && opts.read_columns.size() != n)
+      throw UserError("decoder: read_columns has " + std::to_string(opts.read_columns.size()) + " entries for " +
+                      std::to_string(n) + " columns");
+    drop.assign(types.size(), 0);
+    for (size_t k = 0; k < opts.read_columns.size(); k++) {
+      if (opts.read_columns[k] || k == event_idx) continue;
+      drop[k] = 1;
+      dropped.push_back(k);
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -181,6 +195,7 @@ struct RecordDecoder::Impl {
     out->column(c).set_valid(row);
   }
   void put_str(size_t c, size_t row, std::string_view s) {
+    if (drop[c]) return;  // not read: NULL (finish_row), no copy
     exec::Vector& v = out->column(c);
     reinterpret_cast<StringRef*>(data[c])[row] = v.add_string(s);
     v.set_valid(row);
@@ -265,6 +280,7 @@ struct RecordDecoder::Impl {
 
   // Metadata columns and the event-time check; false (with `reason`) on a NULL event time.
   bool finish_row(size_t row) {
+    for (size_t c : dropped) set_null(c, row);
     if (part_idx >= 0) put<int64_t>(part_idx, row, cur->partition);
     if (off_idx >= 0) put<int64_t>(off_idx, row, static_cast<int64_t>(cur->offset));
     if (arr_idx >= 0) put<int64_t>(arr_idx, row, cur->arrival_ms * 1000);
@@ -476,10 +492,10 @@ struct RecordDecoder::Impl {
   }
 
   // Whether the raw key (as written, escapes not resolved) equals `k`: the bytes match
-  // and a quote follows. Reads stay inside `pad` (the padded copy of the unit).
+  // and a quote follows. Reads stay inside [jbuf, jbuf + jcap) (the unit and its padding).
   bool key_is(const char* raw, const KeyMatch& km) const {
     if (km.short_key) {
-      // REQUIRES: 16 bytes readable at raw: the key lies inside the unit, and `pad` holds
+      // REQUIRES: 16 bytes readable at raw: the key lies inside the unit, and jbuf has
       // SIMDJSON_PADDING (>= 16) bytes after it.
       uint64_t a0, a1;
       std::memcpy(&a0, raw, 8);
@@ -488,7 +504,7 @@ struct RecordDecoder::Impl {
     }
     const std::string& k = km.key;
     size_t n = k.size();
-    size_t avail = static_cast<size_t>(pad.data() + pad.size() - raw);
+    size_t avail = static_cast<size_t>(jbuf + jcap - raw);
     return avail > n && raw[n] == '"' && std::memcmp(raw, k.data(), n) == 0;
   }
 
@@ -533,7 +549,7 @@ struct RecordDecoder::Impl {
     if (raw.size() > 0 && raw.back() == '\r') raw.remove_suffix(1);
     if (trim_ws(raw).empty()) return false;  // blank line
     simdjson::ondemand::document doc;
-    auto ec = parser.iterate(pad.data() + start, raw.size(), pad.size() - start).get(doc);
+    auto ec = parser.iterate(jbuf + start, raw.size(), jcap - start).get(doc);
     if (ec) {
       error_row(raw, std::string("invalid JSON: ") + simdjson::error_message(ec));
       return false;
@@ -591,8 +607,16 @@ struct RecordDecoder::Impl {
       // simdjson reads up to SIMDJSON_PADDING bytes past a document; their content does
       // not matter (they hold zeros or earlier records' bytes).
       std::string_view u = units[unit];
+      if (cur->padded) {
+        // Units lie inside the record: the record's padding follows each of them too.
+        jbuf = u.data();
+        jcap = u.size() + simdjson::SIMDJSON_PADDING;
+        return;
+      }
       if (pad.size() < u.size() + simdjson::SIMDJSON_PADDING) pad.resize(u.size() + simdjson::SIMDJSON_PADDING);
       std::memcpy(pad.data(), u.data(), u.size());
+      jbuf = pad.data();
+      jcap = pad.size();
     }
   }
 
