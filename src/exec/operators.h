@@ -259,6 +259,10 @@ class HashJoinOp final : public PhysicalOperator {
   // As FilterOp::set_needed_columns: unread output columns are not gathered (a residual's
   // columns are always gathered).
   void set_needed_columns(std::vector<uint8_t> needed);
+  // Columns of the probe (left) input read when downstream reads the output columns
+  // marked in needed_out (empty = all): those that pass through, the keys and the
+  // residual's. used is resized to the probe width.
+  void probe_columns(const std::vector<uint8_t>& needed_out, std::vector<uint8_t>* used) const;
 
  private:
   bool needed(size_t col) const { return needed_.empty() || needed_[col]; }

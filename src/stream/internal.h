@@ -156,6 +156,10 @@ class Source {
   int64_t advance_watermark();
   int64_t watermark() const { return watermark_; }
   bool has_more() const { return has_more_; }
+  // Projection: which schema columns the views read (empty = all); see
+  // format::DecoderOptions::read_columns. Unread columns reach views as NULL; the errors
+  // table is unchanged (unread columns are still decoded and checked).
+  void set_read_columns(std::vector<uint8_t> read);
 
   std::shared_ptr<RowStore> errors() const { return errors_; }
   std::shared_ptr<catalog::TableProvider> retained() const { return retained_; }
@@ -175,6 +179,7 @@ class Source {
   Clock* clock_;
   ThreadPool* pool_;
   std::map<std::string, std::unique_ptr<format::RecordDecoder>> decoders_;  // per shard
+  std::vector<uint8_t> read_cols_;  // projection of the decoders (empty = all)
   size_t et_col_ = 0;        // event time column in the decoder output
   std::map<std::string, ShardState> shards_;
   int64_t watermark_ = INT64_MIN;
@@ -264,6 +269,9 @@ class View {
   const std::vector<catalog::ColumnDef>& columns() const { return out_cols_; }
   std::shared_ptr<RowStore> contents() const { return contents_; }
   bool emit_final() const { return emit_final_; }
+  // Per column of the source's schema: 1 when the view's query reads it (projection
+  // pushdown into the source's decoder).
+  const std::vector<uint8_t>& source_columns_read() const { return read_cols_; }
 
   // A batch of source rows (schema columns).
   void on_input(const DataChunk& in);
@@ -276,6 +284,7 @@ class View {
 
  private:
   void run_from(size_t stage, std::vector<DataChunk> chunks);
+  void compute_source_columns(size_t ns, bool windowed, size_t window_col);
   std::string name_, sql_, source_;
   std::map<std::string, std::string> options_;
   RewrittenQuery query_;
@@ -289,6 +298,7 @@ class View {
   std::shared_ptr<RowStore> contents_;
   int64_t watermark_ = INT64_MIN;
   uint64_t rows_in_ = 0, rows_out_ = 0;
+  std::vector<uint8_t> read_cols_;
 };
 
 }  // namespace sl::stream

@@ -228,6 +228,12 @@ struct Runtime::Impl {
     size_t total = 0;
     for (auto& [name, src] : sources) {
       src->refresh();
+      // Projection pushdown: decode only what this source's views read.
+      std::vector<uint8_t> read(src->columns().size(), 0);
+      for (auto& [vn, v] : views)
+        if (v->source() == name)
+          for (size_t k = 0; k < read.size() && k < v->source_columns_read().size(); k++) read[k] |= v->source_columns_read()[k];
+      src->set_read_columns(std::move(read));
       std::vector<DataChunk> chunks;
       total += src->poll(opts.max_records_per_shard, chunks);
       int64_t wm = src->advance_watermark();

@@ -32,8 +32,9 @@ std::vector<format::ColumnSpec> specs_of(const std::vector<catalog::ColumnDef>& 
   return specs;
 }
 
-format::DecoderOptions decoder_options(const SourceOptions& o) {
+format::DecoderOptions decoder_options(const SourceOptions& o, std::vector<uint8_t> read_columns = {}) {
   format::DecoderOptions d;
+  d.read_columns = std::move(read_columns);
   d.format = o.format;
   d.delimiter = o.delimiter;
   d.event_time_column = o.event_time;
@@ -186,6 +187,12 @@ Source::Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOpt
   retained_ = std::make_shared<RetainedProvider>(cols_, opts_, kinesis_, log_);
 }
 
+void Source::set_read_columns(std::vector<uint8_t> read) {
+  if (read == read_cols_) return;
+  read_cols_ = std::move(read);
+  decoders_.clear();  // decoders keep no state between polls: rebuilt with the new projection
+}
+
 std::vector<LogicalType> Source::types() const {
   std::vector<LogicalType> t;
   for (auto& c : cols_) t.push_back(c.type);
@@ -262,67 +269,64 @@ struct ShardTask {
 };
 
 void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) {
-  std::string arena;  // the records' bytes, back to back
-  struct Meta {
-    uint64_t offset;
-    int64_t arrival;
-    size_t at, len;
-  };
-  std::vector<Meta> meta;
-  auto r = t.part->scan(t.from, max_records, 64 << 20, [&](const log::RecordRef& rec) {
-    meta.push_back({rec.offset, rec.arrival_ms, arena.size(), rec.data.size()});
-    arena.append(rec.data);
-    t.last_arrival = rec.arrival_ms;
+  static_assert(log::Partition::kScanPadding >= format::kRecordPadding);
+  uint32_t ordinal = t.shard->ordinal;
+  format::ErrorSink errs;
+  format::RecordDecoder& dec = *t.decoder;
+  const size_t et_col = dec.event_time_index();
+  const bool et_date = dec.output_types()[et_col].id == exec::TypeId::kDate;
+  const int ocol = dec.offset_index();
+  std::vector<format::RawRecord> recs;
+  // Records are decoded in place, group by group, inside the log's read buffer (no copy).
+  auto r = t.part->scan_groups(t.from, max_records, 64 << 20, [&](std::span<const log::RecordRef> group) {
+    recs.resize(group.size());
+    for (size_t i = 0; i < group.size(); i++)
+      recs[i] = {group[i].data, ordinal, group[i].offset, group[i].arrival_ms, /*padded=*/true};
+    t.records += group.size();
+    t.last_arrival = group.back().arrival_ms;
+    const uint64_t first_offset = group.front().offset;
+    dec.set_input(recs);
+    while (!dec.done()) {
+      DataChunk c = dec.make_chunk();
+      dec.decode(c, errs);
+      if (c.size() == 0) continue;
+      const exec::Vector& et = c.column(et_col);
+      const int64_t* off = c.column(ocol).data<int64_t>();
+      exec::SelectionVector keep;
+      for (size_t i = 0; i < c.size(); i++) {
+        int64_t ts = et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
+        if (wm != INT64_MIN && ts < wm) {
+          // Offsets are dense within a group: the record is group[offset - first].
+          size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
+          format::ErrorRow e;
+          e.partition = ordinal;
+          e.offset = static_cast<uint64_t>(off[i]);
+          e.arrival_ms = group[ri].arrival_ms;
+          e.reason = "late";
+          e.raw = std::string(group[ri].data);
+          t.late.push_back(std::move(e));
+          continue;
+        }
+        t.max_event = std::max(t.max_event, ts);
+        keep.idx.push_back(static_cast<uint32_t>(i));
+      }
+      if (keep.size() != c.size()) c.slice(keep);
+      if (c.size() == 0) continue;
+      t.rows += c.size();
+      t.chunks.push_back(schema_columns(c, ncols));
+    }
     return true;
   });
   if (!r.ok()) {
+    // Nothing of this round counts: the shard is read again from `from` next time.
     t.failure = r.status().to_string();
     t.next = t.from;
+    t.records = t.rows = 0;
+    t.chunks.clear();
+    t.late.clear();
     return;
   }
   t.next = r.value();
-  t.records = meta.size();
-  if (meta.empty()) return;
-  uint32_t ordinal = t.shard->ordinal;
-  auto bytes_of = [&](size_t i) { return std::string_view(arena).substr(meta[i].at, meta[i].len); };
-  std::vector<format::RawRecord> recs(meta.size());
-  for (size_t i = 0; i < meta.size(); i++) recs[i] = {bytes_of(i), ordinal, meta[i].offset, meta[i].arrival};
-  format::ErrorSink errs;
-  format::RecordDecoder& dec = *t.decoder;
-  dec.set_input(recs);
-  size_t et_col = dec.event_time_index();
-  bool et_date = dec.output_types()[et_col].id == exec::TypeId::kDate;
-  int ocol = dec.offset_index();
-  uint64_t first_offset = meta[0].offset;
-  while (!dec.done()) {
-    DataChunk c = dec.make_chunk();
-    dec.decode(c, errs);
-    if (c.size() == 0) continue;
-    const exec::Vector& et = c.column(et_col);
-    const int64_t* off = c.column(ocol).data<int64_t>();
-    exec::SelectionVector keep;
-    for (size_t i = 0; i < c.size(); i++) {
-      int64_t ts = et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
-      if (wm != INT64_MIN && ts < wm) {
-        // Offsets are dense within a shard: the record is meta[offset - first].
-        size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
-        format::ErrorRow e;
-        e.partition = ordinal;
-        e.offset = static_cast<uint64_t>(off[i]);
-        e.arrival_ms = meta[ri].arrival;
-        e.reason = "late";
-        e.raw = std::string(bytes_of(ri));
-        t.late.push_back(std::move(e));
-        continue;
-      }
-      t.max_event = std::max(t.max_event, ts);
-      keep.idx.push_back(static_cast<uint32_t>(i));
-    }
-    if (keep.size() != c.size()) c.slice(keep);
-    if (c.size() == 0) continue;
-    t.rows += c.size();
-    t.chunks.push_back(schema_columns(c, ncols));
-  }
   t.errors = std::move(errs.rows);
 }
 }  // namespace
@@ -346,7 +350,7 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     uint64_t durable = p->durable_end();
     if (s->next < durable) {
       auto& dec = decoders_[s->shard_id];
-      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_));
+      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_, read_cols_));
       ShardTask t;
       t.shard = s;
       t.part = p;

@@ -232,6 +232,56 @@ TEST_F(StreamTest, JsonStreamAndDecodeErrors) {
   EXPECT_EQ(rows("SELECT count(*) FROM ev_errors"), (std::vector<std::string>{"2"}));
 }
 
+// Views decode only the columns they read (projection pushdown into the source), which
+// changes neither their results, nor the errors table (a bad value in a column no view
+// reads still makes an error row), nor ad-hoc SELECT on the stream table.
+TEST_F(StreamTest, ProjectionPushdownKeepsResultsAndErrors) {
+  create_stream("ev", 2);
+  using T = exec::TypeId;
+  rt_->create_stream_table("ev", {{"user_id", T::kVarchar}, {"n", T::kBigInt}, {"tag", T::kVarchar}, {"price", T::kInteger},
+                                  {"event_time", T::kTimestamp}},
+                           {{"connector", "kinesis"}, {"stream", "ev"}, {"format", "json"}, {"event_time", "event_time"}},
+                           false);
+  exec("CREATE TABLE tags (tag text, label text)");
+  exec("INSERT INTO tags VALUES ('a', 'A'), ('b', 'B')");
+  rt_->create_view("per_user", "SELECT user_id, count(*) AS c FROM ev GROUP BY user_id", {}, false);
+  auto batch = [&](int from, int to) {
+    for (int i = from; i < to; i++)
+      put("ev", "k" + std::to_string(i % 5),
+          json({{"user_id", "u" + std::to_string(i % 3)}, {"n", i}, {"tag", i % 2 ? "a" : "b"}, {"price", i % 7},
+                {"event_time", ts_text(i)}}).dump());
+    // Bad values in columns per_user does not read: error rows all the same.
+    put("ev", "k", R"({"user_id":"bad","n":1,"tag":"a","price":"x","event_time":1700000000000})");
+    put("ev", "k", R"({"user_id":"bad","n":"many","tag":"a","price":1,"event_time":1700000000000})");
+    put("ev", "k", R"({"user_id":"bad","n":1,"tag":tru,"price":1,"event_time":1700000000000})");
+  };
+  batch(0, 30);
+  rt_->run_until_idle();
+  expect_view_matches("per_user", "SELECT user_id, count(*) FROM ev GROUP BY user_id");
+  EXPECT_EQ(rows("SELECT count(*) FROM per_user WHERE user_id = 'bad'"), (std::vector<std::string>{"0"}));
+  EXPECT_EQ(rows("SELECT count(*) FROM ev_errors"), (std::vector<std::string>{"3"}));
+  // Ad-hoc SELECT reads every column.
+  EXPECT_EQ(rows("SELECT count(*) FROM ev WHERE user_id IS NULL OR n IS NULL OR tag IS NULL OR price IS NULL"),
+            (std::vector<std::string>{"0"}));
+  EXPECT_EQ(rows("SELECT count(*) FROM ev"), (std::vector<std::string>{"30"}));
+  // Views reading other columns: through a filter, a join key, an expression, an aggregate
+  // argument; the source's decoders widen to the union.
+  rt_->create_view("priced", "SELECT tag, n FROM ev WHERE price > 3", {}, false);
+  rt_->create_view("labelled",
+                   "SELECT t.label, sum(e.n) AS s, max(upper(e.user_id)) AS u FROM ev e JOIN tags t ON e.tag = t.tag "
+                   "WHERE e.price < 5 GROUP BY t.label",
+                   {}, false);
+  batch(30, 60);
+  rt_->run_until_idle();
+  expect_view_matches("per_user", "SELECT user_id, count(*) FROM ev GROUP BY user_id");
+  expect_view_matches("priced", "SELECT tag, n FROM ev WHERE price > 3 AND n >= 30");
+  expect_view_matches("labelled",
+                      "SELECT t.label, sum(e.n), max(upper(e.user_id)) FROM ev e JOIN tags t ON e.tag = t.tag "
+                      "WHERE e.price < 5 AND e.n >= 30 GROUP BY t.label");
+  EXPECT_EQ(rows("SELECT count(*) FROM ev_errors"), (std::vector<std::string>{"6"}));
+  EXPECT_EQ(stream_status("ev").errors, 6u);
+}
+
 TEST_F(StreamTest, LateRowsGoToErrorsWithReasonLate) {
   create_stream("sales", 1);
   sales_table();
