@@ -47,11 +47,7 @@ format::DecoderOptions decoder_options(const SourceOptions& o, std::vector<uint8
 // Keeps only the first `ncols` columns of `in` (zero copy).
 DataChunk schema_columns(const DataChunk& in, size_t ncols) {
   DataChunk out;
-  for (size_t k = 0; k < ncols; k++) {
-    exec::Vector v(in.column(k).type(), in.capacity());
-    v.reference(in.column(k));
-    out.add_column(std::move(v));
-  }
+  for (size_t k = 0; k < ncols; k++) out.add_column(exec::Vector::sharing(in.column(k)));
   out.set_size(in.size());
   return out;
 }
