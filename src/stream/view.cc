@@ -183,14 +183,16 @@ void View::compute_source_columns(size_t ns, bool windowed, size_t window_col) {
       // Sessions keep whole input rows until their session closes: everything is read.
       known = query_.window.kind != WindowKind::kSession && op->input_columns(&in);
     } else if (nm == "FILTER") {
+      // As the batch executor does: the filter gathers only what the stages above read
+      // (the others are left empty), and so does a join.
       auto* f = static_cast<exec::FilterOp*>(op);
       f->set_needed_columns(need);
       known = f->input_columns(&in);
-      f->set_needed_columns({});  // the filter keeps gathering every column
     } else if (nm == "PROJECT") {
       known = op->input_columns(&in);
     } else if (auto* j = dynamic_cast<exec::HashJoinOp*>(op)) {
       j->probe_columns(need, &in);
+      if (need.size() == j->types().size()) j->set_needed_columns(need);
       known = true;
     }
     if (!known || in.size() != w) in.assign(w, 1);
