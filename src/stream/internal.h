@@ -152,6 +152,9 @@ class Source {
   // Reads and decodes up to max_records per ready shard; rows on time go to `out`
   // (schema columns only), late and bad ones to the errors table. Returns records read.
   size_t poll(size_t max_records, std::vector<DataChunk>& out);
+  // The same, handing each chunk to `deliver` (in shard, then offset order) as soon as it
+  // is decoded: with a pool, later parts of the round decode meanwhile.
+  size_t poll(size_t max_records, const std::function<void(DataChunk&)>& deliver);
   // Recomputes the watermark (monotonic); returns it.
   int64_t advance_watermark();
   int64_t watermark() const { return watermark_; }
@@ -178,7 +181,7 @@ class Source {
   log::LogStore* log_;
   Clock* clock_;
   ThreadPool* pool_;
-  std::map<std::string, std::unique_ptr<format::RecordDecoder>> decoders_;  // per shard
+  std::vector<std::unique_ptr<format::RecordDecoder>> decoders_;  // per task of a round
   std::vector<uint8_t> read_cols_;  // projection of the decoders (empty = all)
   size_t et_col_ = 0;        // event time column in the decoder output
   std::map<std::string, ShardState> shards_;

@@ -234,13 +234,21 @@ struct Runtime::Impl {
         if (v->source() == name)
           for (size_t k = 0; k < read.size() && k < v->source_columns_read().size(); k++) read[k] |= v->source_columns_read()[k];
       src->set_read_columns(std::move(read));
-      std::vector<DataChunk> chunks;
-      total += src->poll(opts.max_records_per_shard, chunks);
+      // Chunks reach the views as soon as they are decoded (later ones decode meanwhile).
+      total += src->poll(opts.max_records_per_shard, [&](DataChunk& c) {
+        for (auto& [vn, v] : views) {
+          if (v->source() != name || !v->failed.empty()) continue;
+          try {
+            v->on_input(c);
+          } catch (const std::exception& e) {
+            v->failed = e.what();
+          }
+        }
+      });
       int64_t wm = src->advance_watermark();
       for (auto& [vn, v] : views) {
         if (v->source() != name || !v->failed.empty()) continue;
         try {
-          for (auto& c : chunks) v->on_input(c);
           v->on_watermark(wm);
         } catch (const std::exception& e) {
           v->failed = e.what();

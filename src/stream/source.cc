@@ -2,6 +2,8 @@
 // lateness, watermarks, the errors table and the retained-records provider.
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <set>
 #include <cstdio>
 
 #include "exec/value.h"
@@ -254,7 +256,7 @@ struct ShardTask {
   ShardState* shard = nullptr;
   log::Partition* part = nullptr;
   format::RecordDecoder* decoder = nullptr;
-  uint64_t from = 0, durable = 0;
+  uint64_t from = 0, to = 0, durable = 0;  // reads offsets [from, to)
   // results
   uint64_t next = 0;
   std::string failure;
@@ -264,7 +266,7 @@ struct ShardTask {
   std::vector<format::ErrorRow> errors, late;
 };
 
-void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) {
+void run_shard_task(ShardTask& t, size_t ncols, int64_t wm) {
   static_assert(log::Partition::kScanPadding >= format::kRecordPadding);
   uint32_t ordinal = t.shard->ordinal;
   format::ErrorSink errs;
@@ -274,7 +276,7 @@ void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) 
   const int ocol = dec.offset_index();
   std::vector<format::RawRecord> recs;
   // Records are decoded in place, group by group, inside the log's read buffer (no copy).
-  auto r = t.part->scan_groups(t.from, max_records, 64 << 20, [&](std::span<const log::RecordRef> group) {
+  auto r = t.part->scan_groups(t.from, t.to - t.from, 64 << 20, [&](std::span<const log::RecordRef> group) {
     recs.resize(group.size());
     for (size_t i = 0; i < group.size(); i++)
       recs[i] = {group[i].data, ordinal, group[i].offset, group[i].arrival_ms, /*padded=*/true};
@@ -328,13 +330,21 @@ void run_shard_task(ShardTask& t, size_t max_records, size_t ncols, int64_t wm) 
 }  // namespace
 
 size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
+  return poll(max_records, [&](DataChunk& c) { out.push_back(std::move(c)); });
+}
+
+size_t Source::poll(size_t max_records, const std::function<void(DataChunk&)>& deliver) {
   has_more_ = false;
   int64_t now = clock_->now_ms();
   // Shards in ordinal order (parents before children).
   std::vector<ShardState*> order;
   for (auto& [id, s] : shards_) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->ordinal < b->ordinal; });
-  std::vector<ShardTask> tasks;
+  // Each shard's share of the round is cut into slices of consecutive offsets (offsets
+  // are dense), decoded on the pool while this thread hands finished slices, in shard and
+  // offset order, to the views: views run while later slices decode.
+  const size_t slice = pool_ ? std::max<size_t>(1024, (max_records + 7) / 8) : max_records;
+  std::deque<ShardTask> tasks;
   for (ShardState* s : order) {
     if (s->finished || !ready(*s)) continue;
     log::Partition* p = log_->find_partition(s->partition);
@@ -345,15 +355,16 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     }
     uint64_t durable = p->durable_end();
     if (s->next < durable) {
-      auto& dec = decoders_[s->shard_id];
-      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_, read_cols_));
-      ShardTask t;
-      t.shard = s;
-      t.part = p;
-      t.decoder = dec.get();
-      t.from = s->next;
-      t.durable = durable;
-      tasks.push_back(std::move(t));
+      uint64_t end = s->next + std::min<uint64_t>(max_records, durable - s->next);
+      for (uint64_t from = s->next; from < end; from += slice) {
+        ShardTask t;
+        t.shard = s;
+        t.part = p;
+        t.from = from;
+        t.to = std::min<uint64_t>(end, from + slice);
+        t.durable = durable;
+        tasks.push_back(std::move(t));
+      }
     } else {
       s->lag_ms = 0;
       if (!s->open && s->next >= s->end_offset) {
@@ -363,41 +374,63 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     }
   }
   if (tasks.empty()) return 0;
-  int64_t wm = watermark_;
-  size_t ncols = cols_.size();
-  if (pool_ && tasks.size() > 1) {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t left = tasks.size();
-    for (auto& t : tasks)
-      pool_->submit([&, tp = &t] {
-        try {
-          run_shard_task(*tp, max_records, ncols, wm);
-        } catch (const std::exception& e) {
-          tp->failure = e.what();
-        }
-        std::lock_guard lk(mu);
-        if (--left == 0) cv.notify_all();
-      });
-    std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return left == 0; });
-  } else {
-    for (auto& t : tasks) {
-      try {
-        run_shard_task(t, max_records, ncols, wm);
-      } catch (const std::exception& e) {
-        t.failure = e.what();
-      }
+  // Decoders keep no state between batches: one per task, reused across rounds.
+  while (decoders_.size() < tasks.size())
+    decoders_.push_back(std::make_unique<format::RecordDecoder>(specs_of(cols_), decoder_options(opts_, read_cols_)));
+  for (size_t i = 0; i < tasks.size(); i++) tasks[i].decoder = decoders_[i].get();
+  const int64_t wm = watermark_;
+  const size_t ncols = cols_.size();
+  auto run = [&](ShardTask& t) {
+    try {
+      run_shard_task(t, ncols, wm);
+    } catch (const std::exception& e) {
+      t.failure = e.what();
     }
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint8_t> done(tasks.size(), 0);
+  const bool parallel = pool_ && tasks.size() > 1;
+  if (parallel) {
+    for (size_t i = 0; i < tasks.size(); i++)
+      pool_->submit([&, i] {
+        run(tasks[i]);
+        std::lock_guard lk(mu);
+        done[i] = 1;
+        cv.notify_all();
+      });
   }
+  // Waits for every task (they reference this frame) before leaving, also on an exception.
+  struct WaitAll {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    std::vector<uint8_t>& done;
+    bool on;
+    ~WaitAll() {
+      if (!on) return;
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return std::all_of(done.begin(), done.end(), [](uint8_t d) { return d != 0; }); });
+    }
+  } wait_all{mu, cv, done, parallel};
   size_t records = 0;
   std::vector<format::ErrorRow> errors, late;
-  for (auto& t : tasks) {
+  std::set<ShardState*> stopped;  // a slice failed or fell short: later slices are dropped
+  for (size_t i = 0; i < tasks.size(); i++) {
+    ShardTask& t = tasks[i];
+    if (parallel) {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return done[i] != 0; });
+    } else {
+      run(t);
+    }
     ShardState* s = t.shard;
+    if (stopped.count(s)) continue;
     if (!t.failure.empty()) {
       status_ = "failed: " + t.failure;
+      stopped.insert(s);
       continue;
     }
+    if (t.next < t.to) stopped.insert(s);  // the byte limit: the next slice would leave a gap
     s->next = t.next;
     if (t.records) s->last_active_ms = now;
     s->max_event_us = std::max(s->max_event_us, t.max_event);
@@ -411,7 +444,8 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     }
     records += t.records;
     rows_in_ += t.rows;
-    for (auto& c : t.chunks) out.push_back(std::move(c));
+    for (auto& c : t.chunks) deliver(c);
+    t.chunks.clear();
     for (auto& e : t.errors) errors.push_back(std::move(e));
     for (auto& e : t.late) late.push_back(std::move(e));
   }

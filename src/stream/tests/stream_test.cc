@@ -282,6 +282,55 @@ TEST_F(StreamTest, ProjectionPushdownKeepsResultsAndErrors) {
   EXPECT_EQ(stream_status("ev").errors, 6u);
 }
 
+// With decode threads a round is cut into slices decoded in parallel and handed to the
+// views in shard and offset order while later slices decode: the views, the errors table
+// and the positions come out as with one thread.
+TEST_F(StreamTest, SlicedRoundsEqualSingleThreadedRounds) {
+  using T = exec::TypeId;
+  auto run = [&](size_t threads) {
+    close();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    opts_.decode_threads = threads;
+    opts_.max_records_per_shard = 2500;  // slices of 1,024 records: three per shard and round
+    open();
+    create_stream("ev", 2);
+    rt_->create_stream_table("ev", {{"k", T::kInteger}, {"n", T::kBigInt}, {"event_time", T::kTimestamp}},
+                             {{"connector", "kinesis"}, {"stream", "ev"}, {"format", "json"}, {"event_time", "event_time"},
+                              {"max_lateness", "1 second"}}, false);
+    rt_->create_view("sums", "SELECT k, count(*) AS c, sum(n) AS s FROM ev GROUP BY k", {}, false);
+    rt_->create_view("firsts", "SELECT n FROM ev WHERE k = 3", {}, false);
+    std::mt19937 rng(5);
+    for (int b = 0; b < 14; b++) {
+      json recs = json::array();
+      for (int i = 0; i < 500; i++) {
+        int n = b * 500 + i;
+        // Every 97th row is late by 10 s, every 89th does not decode.
+        int64_t t = n * 10 - (n % 97 == 0 ? 10000 : 0);
+        std::string data = n % 89 == 0 ? "{\"k\": 1, \"n\": \"x\"}"
+                                       : json({{"k", static_cast<int>(rng() % 7)}, {"n", n}, {"event_time", format_iso8601_ms(kT0 + t)}}).dump();
+        recs.push_back({{"Data", base64_encode(data)}, {"PartitionKey", "p" + std::to_string(rng() % 50)}});
+      }
+      call("PutRecords", {{"StreamName", "ev"}, {"Records", recs}});
+      if (b % 5 == 4) rt_->run_once();  // rounds of partly read shards
+    }
+    rt_->run_until_idle();
+    std::vector<std::string> out = sorted(rows("SELECT k, c, s FROM sums"));
+    for (auto& r : sorted(rows("SELECT n FROM firsts"))) out.push_back("firsts " + r);
+    for (auto& r : rows("SELECT shard, sequence_number, reason FROM ev_errors ORDER BY shard, sequence_number"))
+      out.push_back("error " + r);
+    for (auto& sh : stream_status("ev").shards) out.push_back("position " + sh.shard_id + " " + std::to_string(sh.position));
+    out.push_back("rows " + std::to_string(stream_status("ev").rows_in));
+    return out;
+  };
+  std::vector<std::string> one = run(1), two = run(2);
+  EXPECT_EQ(one, two);
+  EXPECT_GT(one.size(), 100u);
+  // Every record was read: 7,000 records, 79 undecodable.
+  EXPECT_EQ(rows("SELECT count(*) FROM ev_errors WHERE reason <> 'late'"), (std::vector<std::string>{"79"}));
+  EXPECT_EQ(rows("SELECT sum(c) + (SELECT count(*) FROM ev_errors) FROM sums"), (std::vector<std::string>{"7000"}));
+}
+
 TEST_F(StreamTest, LateRowsGoToErrorsWithReasonLate) {
   create_stream("sales", 1);
   sales_table();
