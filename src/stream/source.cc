@@ -290,10 +290,27 @@ void run_shard_task(ShardTask& t, size_t ncols, int64_t wm) {
       if (c.size() == 0) continue;
       const exec::Vector& et = c.column(et_col);
       const int64_t* off = c.column(ocol).data<int64_t>();
+      const size_t n = c.size();
+      auto ts_of = [&](size_t i) {
+        return et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
+      };
+      // Usually nothing is late: one pass for the maximum and the earliest.
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (size_t i = 0; i < n; i++) {
+        int64_t ts = ts_of(i);
+        lo = std::min(lo, ts);
+        hi = std::max(hi, ts);
+      }
+      if (wm == INT64_MIN || lo >= wm) {
+        t.max_event = std::max(t.max_event, hi);
+        t.rows += n;
+        t.chunks.push_back(schema_columns(c, ncols));
+        continue;
+      }
       exec::SelectionVector keep;
-      for (size_t i = 0; i < c.size(); i++) {
-        int64_t ts = et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
-        if (wm != INT64_MIN && ts < wm) {
+      for (size_t i = 0; i < n; i++) {
+        int64_t ts = ts_of(i);
+        if (ts < wm) {
           // Offsets are dense within a group: the record is group[offset - first].
           size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
           format::ErrorRow e;
