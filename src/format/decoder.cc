@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "exec/value.h"
 #include "format/convert.h"
@@ -67,6 +68,11 @@ struct RecordDecoder::Impl {
   std::vector<JsonNode> nodes;
   std::vector<uint8_t> drop;       // per output column: 1 = not read (projection)
   std::vector<size_t> dropped;     // those columns
+  // make_chunk() gives unread columns as all-NULL vectors sharing these buffers (nothing
+  // to allocate, zero or write per row); other chunks get NULLs row by row (finish_row).
+  mutable std::vector<exec::Vector> null_cols;  // per output column (empty if read)
+  mutable size_t null_cap = 0;
+  std::vector<size_t> dropped_unshared;          // per decode(): dropped, not shared
 
   // --- batch state ---
   std::span<const RawRecord> input;
@@ -191,6 +197,7 @@ struct RecordDecoder::Impl {
   void set_null(size_t c, size_t row) { out->column(c).set_null(row); }
   template <class T>
   void put(size_t c, size_t row, T v) {
+    if (drop[c]) return;  // not read: checked, not kept
     reinterpret_cast<T*>(data[c])[row] = v;
     out->column(c).set_valid(row);
   }
@@ -280,7 +287,7 @@ struct RecordDecoder::Impl {
 
   // Metadata columns and the event-time check; false (with `reason`) on a NULL event time.
   bool finish_row(size_t row) {
-    for (size_t c : dropped) set_null(c, row);
+    for (size_t c : dropped_unshared) set_null(c, row);
     if (part_idx >= 0) put<int64_t>(part_idx, row, cur->partition);
     if (off_idx >= 0) put<int64_t>(off_idx, row, static_cast<int64_t>(cur->offset));
     if (arr_idx >= 0) put<int64_t>(arr_idx, row, cur->arrival_ms * 1000);
@@ -634,7 +641,19 @@ struct RecordDecoder::Impl {
     out = &chunk;
     errs = &sink;
     data.resize(types.size());
-    for (size_t c = 0; c < types.size(); c++) data[c] = chunk.column(c).data<uint8_t>();
+    dropped_unshared.clear();
+    for (size_t c = 0; c < types.size(); c++) {
+      if (drop[c]) {
+        // Never written: all NULL already when it shares null_cols[c]'s buffer.
+        const exec::Vector& v = chunk.column(c);
+        bool shared = c < null_cols.size() && null_cap == chunk.capacity() &&
+                      v.data<uint8_t>() == std::as_const(null_cols[c]).data<uint8_t>();
+        if (!shared) dropped_unshared.push_back(c);
+        data[c] = nullptr;
+        continue;
+      }
+      data[c] = chunk.column(c).data<uint8_t>();
+    }
     const size_t cap = chunk.capacity();
     size_t row = chunk.size(), first = row;
     const bool csv = opts.format == RecordFormat::kCsv;
@@ -685,7 +704,23 @@ int RecordDecoder::partition_index() const { return impl_->part_idx; }
 int RecordDecoder::offset_index() const { return impl_->off_idx; }
 int RecordDecoder::arrival_index() const { return impl_->arr_idx; }
 
-exec::DataChunk RecordDecoder::make_chunk(size_t capacity) const { return exec::DataChunk(impl_->types, capacity); }
+exec::DataChunk RecordDecoder::make_chunk(size_t capacity) const {
+  Impl& I = *impl_;
+  if (I.dropped.empty()) return exec::DataChunk(I.types, capacity);
+  if (I.null_cap != capacity) {
+    I.null_cols.clear();
+    for (size_t c = 0; c < I.types.size(); c++) {
+      I.null_cols.emplace_back(I.types[c], I.drop[c] ? capacity : 0);
+      if (!I.drop[c]) continue;
+      for (size_t r = 0; r < capacity; r++) I.null_cols[c].set_null(r);
+    }
+    I.null_cap = capacity;
+  }
+  exec::DataChunk chunk(std::vector<LogicalType>{}, capacity);
+  for (size_t c = 0; c < I.types.size(); c++)
+    chunk.add_column(I.drop[c] ? exec::Vector::sharing(I.null_cols[c]) : exec::Vector(I.types[c], capacity));
+  return chunk;
+}
 
 void RecordDecoder::set_input(std::span<const RawRecord> records) {
   impl_->input = records;

@@ -511,6 +511,19 @@ TEST(Json, UnreadColumnsAreNullAndStillChecked) {
     EXPECT_EQ(part.rows[r][4], full.rows[r][4]);
   }
   EXPECT_EQ(part.rows[1][4], "12");
+  // Small chunks, and a chunk the caller built (not make_chunk's): the same rows.
+  EXPECT_EQ(run(proj_dec, one(text), 1).rows, part.rows);
+  {
+    ErrorSink sink;
+    std::vector<RawRecord> recs = one(text);  // set_input borrows the records
+    proj_dec.set_input(recs);
+    exec::DataChunk own(proj_dec.output_types());
+    while (!proj_dec.done()) proj_dec.decode(own, sink);
+    ASSERT_EQ(own.size(), 2u);
+    for (size_t r = 0; r < 2; r++)
+      for (size_t c = 0; c < 5; c++)
+        EXPECT_EQ(exec::Value::read(own.column(c), r).to_string(), part.rows[r][c]) << r << " " << c;
+  }
   // CSV too.
   DecoderOptions csv = csv_opts();
   csv.read_columns = {0, 1};
