@@ -380,6 +380,27 @@ TEST(Json, MappingNestedPathsMissingAndExtraFields) {
   EXPECT_EQ(d.rows[3][3], "NULL");
 }
 
+// Escapes are found wherever they sit in a string (the no-escape fast path scans words).
+TEST(Json, EscapesAtEveryPosition) {
+  RecordDecoder dec({{"s", TypeId::kVarchar}, {"n", TypeId::kInteger}}, json_opts());
+  std::string text, want;
+  std::vector<std::string> expect;
+  for (size_t len = 0; len <= 20; len++) {
+    std::string plain(len, 'x');
+    text += "{\"s\": \"" + plain + "\", \"n\": 1}\n";
+    expect.push_back(plain);
+    for (size_t at = 0; at < len; at++) {
+      std::string esc = plain.substr(0, at) + "\\t" + plain.substr(at + 1);
+      text += "{\"s\": \"" + esc + "\", \"n\": 1}\n";
+      expect.push_back(plain.substr(0, at) + "\t" + plain.substr(at + 1));
+    }
+  }
+  Decoded d = run(dec, one(text));
+  ASSERT_TRUE(d.errors.empty()) << d.errors[0].reason;
+  ASSERT_EQ(d.rows.size(), expect.size());
+  for (size_t i = 0; i < expect.size(); i++) EXPECT_EQ(d.rows[i][0], expect[i]) << i;
+}
+
 TEST(Json, KeyOrderVaries) {
   RecordDecoder dec({{"a", TypeId::kInteger}, {"b", TypeId::kInteger}, {"c", TypeId::kInteger}}, json_opts());
   Decoded d = run(dec, one("{\"a\":1,\"b\":2,\"c\":3}\n{\"c\":6,\"a\":4,\"b\":5}\n{\"b\":8,\"c\":9,\"a\":7}\n"));
