@@ -447,6 +447,13 @@ void HashJoinOp::set_needed_columns(std::vector<uint8_t> needed) {
   needed_ = std::move(needed);
 }
 
+void HashJoinOp::probe_columns(const std::vector<uint8_t>& needed_out, std::vector<uint8_t>* used) const {
+  used->assign(nleft_, 0);
+  for (size_t c = 0; c < nleft_; c++) (*used)[c] = needed_out.empty() || (c < needed_out.size() && needed_out[c]);
+  for (auto& k : lkeys_) mark_columns(*k, used);  // marks < nleft_ only
+  if (residual_) mark_columns(*residual_, used);
+}
+
 void HashJoinOp::sink(DataChunk& in, ExecContext& ctx) {
   Built& b = *built_;
   size_t n = in.size();

@@ -268,6 +268,10 @@ class HashJoinOp final : public PhysicalOperator {
   size_t left_width() const { return nleft_; }
   // Empties the build side, to sink it again (a streaming lookup join whose table changed).
   void reset_build();
+  // Columns of the probe (left) input read when downstream reads the output columns
+  // marked in needed_out (empty = all): those that pass through, the keys and the
+  // residual's. used is resized to the probe width.
+  void probe_columns(const std::vector<uint8_t>& needed_out, std::vector<uint8_t>* used) const;
 
  private:
   bool needed(size_t col) const { return needed_.empty() || needed_[col]; }

@@ -151,6 +151,13 @@ void Vector::unshare() {
   buf_rows_ = capacity_;
 }
 
+Vector Vector::sharing(const Vector& src) {
+  Vector v(src.type_, 0);
+  v.capacity_ = src.capacity_;
+  v.reference(src);
+  return v;
+}
+
 void Vector::reference(const Vector& src) {
   type_ = src.type_;
   buf_rows_ = src.buf_rows_;

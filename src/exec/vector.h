@@ -95,6 +95,9 @@ class Vector {
   // Makes this vector share src's buffers (zero copy). The shared buffer is read-only
   // by convention: operators always write into vectors they allocated.
   void reference(const Vector& src);
+  // A new vector of src's type and capacity sharing its buffers, as reference() does,
+  // without first allocating (and zeroing) a buffer of its own.
+  static Vector sharing(const Vector& src);
   // Approximate bytes held (buffers plus owned string bytes).
   size_t memory_bytes() const;
 

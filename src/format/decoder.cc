@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "exec/value.h"
 #include "format/convert.h"
@@ -24,10 +25,28 @@ std::string_view trim_ws(std::string_view s) {
   return s;
 }
 
+// Whether s[0, n) holds a backslash: eight bytes at a time (a library memchr call costs
+// more than the scan for the short strings of typical JSON values).
+bool has_backslash(const char* s, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  constexpr uint64_t kBackslashes = kOnes * static_cast<unsigned char>('\\');
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    w ^= kBackslashes;  // a zero byte where s had a backslash
+    if ((w - kOnes) & ~w & kHighs) return true;
+  }
+  for (; i < n; i++)
+    if (s[i] == '\\') return true;
+  return false;
+}
+
 // JSON field mapping: a tree of keys; leaves are columns.
 // A key to match against raw JSON: for keys up to 15 bytes, the key plus its closing
 // quote as two masked 8-byte words, so matching is two loads and compares.
 static_assert(simdjson::SIMDJSON_PADDING >= 16);
+static_assert(simdjson::SIMDJSON_PADDING <= kRecordPadding);
 struct KeyMatch {
   std::string key;
   uint64_t k[2] = {0, 0}, m[2] = {0, 0};
@@ -64,6 +83,13 @@ struct RecordDecoder::Impl {
   int part_idx = -1, off_idx = -1, arr_idx = -1;
   std::vector<int> csv_field;  // per schema column
   std::vector<JsonNode> nodes;
+  std::vector<uint8_t> drop;       // per output column: 1 = not read (projection)
+  std::vector<size_t> dropped;     // those columns
+  // make_chunk() gives unread columns as all-NULL vectors sharing these buffers (nothing
+  // to allocate, zero or write per row); other chunks get NULLs row by row (finish_row).
+  mutable std::vector<exec::Vector> null_cols;  // per output column (empty if read)
+  mutable size_t null_cap = 0;
+  std::vector<size_t> dropped_unshared;          // per decode(): dropped, not shared
 
   // --- batch state ---
   std::span<const RawRecord> input;
@@ -87,7 +113,9 @@ struct RecordDecoder::Impl {
   std::vector<Field> fields;
   std::string unq;     // unescaped quoted CSV fields
   std::string bytes;   // bytea decoding
-  std::string pad;     // padded copy of the JSON unit
+  std::string pad;     // padded copy of the JSON unit (when the record is not padded)
+  const char* jbuf = nullptr;  // the JSON unit's bytes: in place, or `pad`
+  size_t jcap = 0;             // readable bytes at jbuf (>= unit size + SIMDJSON_PADDING)
   std::vector<uint8_t> seen;
   std::string reason;
   simdjson::ondemand::parser parser;
@@ -159,6 +187,15 @@ struct RecordDecoder::Impl {
       }
     }
     seen.assign(n, 0);
+    if (!opts.read_columns.empty() && opts.read_columns.size() != n)
+      throw UserError("decoder: read_columns has " + std::to_string(opts.read_columns.size()) + " entries for " +
+                      std::to_string(n) + " columns");
+    drop.assign(types.size(), 0);
+    for (size_t k = 0; k < opts.read_columns.size(); k++) {
+      if (opts.read_columns[k] || k == event_idx) continue;
+      drop[k] = 1;
+      dropped.push_back(k);
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -177,10 +214,12 @@ struct RecordDecoder::Impl {
   void set_null(size_t c, size_t row) { out->column(c).set_null(row); }
   template <class T>
   void put(size_t c, size_t row, T v) {
+    if (drop[c]) return;  // not read: checked, not kept
     reinterpret_cast<T*>(data[c])[row] = v;
     out->column(c).set_valid(row);
   }
   void put_str(size_t c, size_t row, std::string_view s) {
+    if (drop[c]) return;  // not read: NULL (finish_row), no copy
     exec::Vector& v = out->column(c);
     reinterpret_cast<StringRef*>(data[c])[row] = v.add_string(s);
     v.set_valid(row);
@@ -265,6 +304,7 @@ struct RecordDecoder::Impl {
 
   // Metadata columns and the event-time check; false (with `reason`) on a NULL event time.
   bool finish_row(size_t row) {
+    for (size_t c : dropped_unshared) set_null(c, row);
     if (part_idx >= 0) put<int64_t>(part_idx, row, cur->partition);
     if (off_idx >= 0) put<int64_t>(off_idx, row, static_cast<int64_t>(cur->offset));
     if (arr_idx >= 0) put<int64_t>(arr_idx, row, cur->arrival_ms * 1000);
@@ -390,7 +430,7 @@ struct RecordDecoder::Impl {
       while (e > 1 && (tok[e - 1] == ' ' || tok[e - 1] == '\t' || tok[e - 1] == '\n' || tok[e - 1] == '\r')) e--;
       if (e >= 2 && tok[e - 1] == '"') {
         std::string_view inner = tok.substr(1, e - 2);
-        if (!std::memchr(inner.data(), '\\', inner.size())) {
+        if (!has_backslash(inner.data(), inner.size())) {
           if (schema[c].type.id == TypeId::kVarchar) {
             put_str(c, row, inner);
             return true;
@@ -476,10 +516,10 @@ struct RecordDecoder::Impl {
   }
 
   // Whether the raw key (as written, escapes not resolved) equals `k`: the bytes match
-  // and a quote follows. Reads stay inside `pad` (the padded copy of the unit).
+  // and a quote follows. Reads stay inside [jbuf, jbuf + jcap) (the unit and its padding).
   bool key_is(const char* raw, const KeyMatch& km) const {
     if (km.short_key) {
-      // REQUIRES: 16 bytes readable at raw: the key lies inside the unit, and `pad` holds
+      // REQUIRES: 16 bytes readable at raw: the key lies inside the unit, and jbuf has
       // SIMDJSON_PADDING (>= 16) bytes after it.
       uint64_t a0, a1;
       std::memcpy(&a0, raw, 8);
@@ -488,7 +528,7 @@ struct RecordDecoder::Impl {
     }
     const std::string& k = km.key;
     size_t n = k.size();
-    size_t avail = static_cast<size_t>(pad.data() + pad.size() - raw);
+    size_t avail = static_cast<size_t>(jbuf + jcap - raw);
     return avail > n && raw[n] == '"' && std::memcmp(raw, k.data(), n) == 0;
   }
 
@@ -533,7 +573,7 @@ struct RecordDecoder::Impl {
     if (raw.size() > 0 && raw.back() == '\r') raw.remove_suffix(1);
     if (trim_ws(raw).empty()) return false;  // blank line
     simdjson::ondemand::document doc;
-    auto ec = parser.iterate(pad.data() + start, raw.size(), pad.size() - start).get(doc);
+    auto ec = parser.iterate(jbuf + start, raw.size(), jcap - start).get(doc);
     if (ec) {
       error_row(raw, std::string("invalid JSON: ") + simdjson::error_message(ec));
       return false;
@@ -591,8 +631,16 @@ struct RecordDecoder::Impl {
       // simdjson reads up to SIMDJSON_PADDING bytes past a document; their content does
       // not matter (they hold zeros or earlier records' bytes).
       std::string_view u = units[unit];
+      if (cur->padded) {
+        // Units lie inside the record: the record's padding follows each of them too.
+        jbuf = u.data();
+        jcap = u.size() + simdjson::SIMDJSON_PADDING;
+        return;
+      }
       if (pad.size() < u.size() + simdjson::SIMDJSON_PADDING) pad.resize(u.size() + simdjson::SIMDJSON_PADDING);
       std::memcpy(pad.data(), u.data(), u.size());
+      jbuf = pad.data();
+      jcap = pad.size();
     }
   }
 
@@ -610,7 +658,19 @@ struct RecordDecoder::Impl {
     out = &chunk;
     errs = &sink;
     data.resize(types.size());
-    for (size_t c = 0; c < types.size(); c++) data[c] = chunk.column(c).data<uint8_t>();
+    dropped_unshared.clear();
+    for (size_t c = 0; c < types.size(); c++) {
+      if (drop[c]) {
+        // Never written: all NULL already when it shares null_cols[c]'s buffer.
+        const exec::Vector& v = chunk.column(c);
+        bool shared = c < null_cols.size() && null_cap == chunk.capacity() &&
+                      v.data<uint8_t>() == std::as_const(null_cols[c]).data<uint8_t>();
+        if (!shared) dropped_unshared.push_back(c);
+        data[c] = nullptr;
+        continue;
+      }
+      data[c] = chunk.column(c).data<uint8_t>();
+    }
     const size_t cap = chunk.capacity();
     size_t row = chunk.size(), first = row;
     const bool csv = opts.format == RecordFormat::kCsv;
@@ -661,7 +721,23 @@ int RecordDecoder::partition_index() const { return impl_->part_idx; }
 int RecordDecoder::offset_index() const { return impl_->off_idx; }
 int RecordDecoder::arrival_index() const { return impl_->arr_idx; }
 
-exec::DataChunk RecordDecoder::make_chunk(size_t capacity) const { return exec::DataChunk(impl_->types, capacity); }
+exec::DataChunk RecordDecoder::make_chunk(size_t capacity) const {
+  Impl& I = *impl_;
+  if (I.dropped.empty()) return exec::DataChunk(I.types, capacity);
+  if (I.null_cap != capacity) {
+    I.null_cols.clear();
+    for (size_t c = 0; c < I.types.size(); c++) {
+      I.null_cols.emplace_back(I.types[c], I.drop[c] ? capacity : 0);
+      if (!I.drop[c]) continue;
+      for (size_t r = 0; r < capacity; r++) I.null_cols[c].set_null(r);
+    }
+    I.null_cap = capacity;
+  }
+  exec::DataChunk chunk(std::vector<LogicalType>{}, capacity);
+  for (size_t c = 0; c < I.types.size(); c++)
+    chunk.add_column(I.drop[c] ? exec::Vector::sharing(I.null_cols[c]) : exec::Vector(I.types[c], capacity));
+  return chunk;
+}
 
 void RecordDecoder::set_input(std::span<const RawRecord> records) {
   impl_->input = records;

@@ -38,12 +38,18 @@
 
 namespace sl::format {
 
+// Bytes a reader may need past the end of a record's data to parse it in place.
+inline constexpr size_t kRecordPadding = 64;
+
 // One record of a stream as the source hands it over. `data` is borrowed.
 struct RawRecord {
   std::string_view data;
   uint32_t partition = 0;   // shard / partition id
   uint64_t offset = 0;      // sequence number or offset in that partition
   int64_t arrival_ms = 0;   // arrival time at the log (epoch milliseconds)
+  // At least kRecordPadding readable bytes follow `data` (any content): JSON is then
+  // parsed in place instead of from a padded copy.
+  bool padded = false;
 };
 
 enum class RecordFormat : uint8_t { kCsv, kJson };
@@ -72,6 +78,11 @@ struct DecoderOptions {
   bool with_arrival = false;
   // De-aggregate KPL records (magic 0xF3 0x89 0x9A 0xC2); others pass through unchanged.
   bool kpl = true;
+  // Projection: read_columns[k] == 0 marks schema column k as read by nobody. Its values are
+  // still decoded and converted (a bad value makes the row an error row exactly as when
+  // the column is read), but not kept: the column is NULL in every output row, and text
+  // is not copied. Empty = every column is read. The event-time column is always kept.
+  std::vector<uint8_t> read_columns;
 };
 
 // A row (or a whole record) that could not be decoded.

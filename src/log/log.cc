@@ -179,15 +179,16 @@ struct ReadBuffer {
     } else {
       buf = &own;
     }
-    if (buf->size() < kReadChunk) buf->resize(kReadChunk);
+    if (buf->size() < kReadChunk + Partition::kScanPadding) buf->resize(kReadChunk + Partition::kScanPadding);
   }
   ~ReadBuffer() {
     if (busy) *busy = false;
   }
   char* data() { return buf->data(); }
-  size_t size() const { return buf->size(); }
+  // Usable bytes; kScanPadding more are allocated after them (scan_groups' promise).
+  size_t size() const { return buf->size() - Partition::kScanPadding; }
   void ensure(size_t n) {
-    if (buf->size() < n) buf->resize(n);
+    if (size() < n) buf->resize(n + Partition::kScanPadding);
   }
 };
 
@@ -291,6 +292,8 @@ class PartitionImpl final : public Partition {
 
   Result<uint64_t> scan(uint64_t from, size_t max_records, size_t max_bytes,
                         const std::function<bool(const RecordRef&)>& fn) const override;
+  Result<uint64_t> scan_groups(uint64_t from, size_t max_records, size_t max_bytes,
+                               const std::function<bool(std::span<const RecordRef>)>& fn) const override;
   Result<uint64_t> offset_at_time(int64_t ts_ms) const override;
 
   // Loads the partition's files (recovery). Called once, before the partition is shared.
@@ -709,6 +712,24 @@ Status PartitionImpl::roll_locked(uint64_t interval) {
 
 Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t max_bytes,
                                      const std::function<bool(const RecordRef&)>& fn) const {
+  uint64_t stop = 0;
+  bool stopped = false;
+  auto r = scan_groups(from, max_records, max_bytes, [&](std::span<const RecordRef> group) {
+    for (const RecordRef& rec : group) {
+      if (!fn(rec)) {
+        stopped = true;
+        stop = rec.offset + 1;
+        return false;
+      }
+    }
+    return true;
+  });
+  if (stopped) return stop;  // a corrupt batch after the stop was never meant to be read
+  return r;
+}
+
+Result<uint64_t> PartitionImpl::scan_groups(uint64_t from, size_t max_records, size_t max_bytes,
+                                            const std::function<bool(std::span<const RecordRef>)>& fn) const {
   const uint64_t end = durable_end_.load(std::memory_order_acquire);
   uint64_t next = from;
   std::shared_ptr<Segment> seg;
@@ -730,7 +751,16 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
   }
   ReadBuffer rb;
   size_t n_rec = 0, n_bytes = 0;
+  // The records of the current read, not yet delivered (views into rb).
+  std::vector<RecordRef> group;
+  auto flush = [&] {
+    if (group.empty()) return true;
+    bool more = fn(std::span<const RecordRef>(group));
+    group.clear();
+    return more;
+  };
   while (next < end) {
+    if (!flush()) return next;  // before rb is read into again
     if (pos >= limit) {
       std::lock_guard lk(mu_);
       auto it = std::upper_bound(segs_.begin(), segs_.end(), seg->base,
@@ -750,9 +780,14 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
     while (off + kBatchHeaderSize <= got) {
       const char* b = rb.data() + off;
       BatchHeader h = decode_batch_header(b);
-      if (h.magic != kBatchMagic || h.length < kBatchHeaderSize || h.length > limit - pos - off)
+      if (h.magic != kBatchMagic || h.length < kBatchHeaderSize || h.length > limit - pos - off) {
+        flush();  // what precedes the damage, as a per-record reader would have seen it
         return corruption(seg->path + ": bad batch header at " + std::to_string(pos + off));
-      if (h.first_offset >= end) return next;
+      }
+      if (h.first_offset >= end) {
+        flush();
+        return next;
+      }
       if (h.first_offset + h.count <= next) {  // before `from`: skip unchecked
         off += h.length;
         continue;
@@ -761,9 +796,11 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
         if (off == 0) rb.ensure(h.length);  // a batch bigger than the buffer
         break;
       }
-      if (!batch_valid(b, h))
+      if (!batch_valid(b, h)) {
+        flush();
         return corruption(seg->path + ": batch at " + std::to_string(pos + off) +
                           " fails its CRC32C");
+      }
       const char* p = b + kBatchHeaderSize;
       const char* e = b + h.length;
       for (uint32_t i = 0; i < h.count; i++) {
@@ -776,19 +813,29 @@ Result<uint64_t> PartitionImpl::scan(uint64_t from, size_t max_records, size_t m
         p += dl;
         uint64_t o = h.first_offset + i;
         if (o < next) continue;
-        if (o >= end) return next;
+        if (o >= end) {
+          flush();
+          return next;
+        }
         size_t sz = kl + dl;
-        if (n_rec > 0 && n_bytes + sz > max_bytes) return next;
-        RecordRef r{o, h.arrival_ms, key, data};
+        if (n_rec > 0 && n_bytes + sz > max_bytes) {
+          flush();
+          return next;
+        }
+        group.push_back(RecordRef{o, h.arrival_ms, key, data});
         n_rec++;
         n_bytes += sz;
         next = o + 1;
-        if (!fn(r) || n_rec >= max_records) return next;
+        if (n_rec >= max_records) {
+          flush();
+          return next;
+        }
       }
       off += h.length;
     }
     pos += off;
   }
+  flush();
   return next;
 }
 

@@ -80,6 +80,16 @@ class Partition {
   virtual Result<uint64_t> scan(uint64_t from, size_t max_records, size_t max_bytes,
                                 const std::function<bool(const RecordRef&)>& fn) const = 0;
 
+  // As scan(), but without copies or a call per record: fn gets the records in groups
+  // (each group: consecutive records of one read of the file, in order), the views valid
+  // only during that call, each record's data followed by at least kScanPadding readable
+  // bytes (what follows it in the file, or padding: a parser that reads a little past
+  // the end, like simdjson, can work in place). Same limits as scan(); fn returning false
+  // stops after that group. Returns the offset after the last record delivered.
+  static constexpr size_t kScanPadding = 64;
+  virtual Result<uint64_t> scan_groups(uint64_t from, size_t max_records, size_t max_bytes,
+                                       const std::function<bool(std::span<const RecordRef>)>& fn) const = 0;
+
   // First offset whose arrival_ms >= ts (durable_end if none; at least start_offset).
   virtual Result<uint64_t> offset_at_time(int64_t ts_ms) const = 0;
 };

@@ -185,10 +185,17 @@ class Source {
   // Reads and decodes up to max_records per ready shard; rows on time go to `out`
   // (schema columns only), late and bad ones to the errors table. Returns records read.
   size_t poll(size_t max_records, std::vector<DataChunk>& out);
+  // The same, handing each chunk to `deliver` (in shard, then offset order) as soon as it
+  // is decoded: with a pool, later parts of the round decode meanwhile.
+  size_t poll(size_t max_records, const std::function<void(DataChunk&)>& deliver);
   // Recomputes the watermark (monotonic); returns it.
   int64_t advance_watermark();
   int64_t watermark() const { return watermark_; }
   bool has_more() const { return has_more_; }
+  // Projection: which schema columns the views read (empty = all); see
+  // format::DecoderOptions::read_columns. Unread columns reach views as NULL; the errors
+  // table is unchanged (unread columns are still decoded and checked).
+  void set_read_columns(std::vector<uint8_t> read);
 
   std::shared_ptr<RowStore> errors() const { return errors_; }
   std::shared_ptr<catalog::TableProvider> retained() const { return retained_; }
@@ -219,7 +226,8 @@ class Source {
   log::LogStore* log_;
   Clock* clock_;
   ThreadPool* pool_;
-  std::map<std::string, std::unique_ptr<format::RecordDecoder>> decoders_;  // per shard
+  std::vector<std::unique_ptr<format::RecordDecoder>> decoders_;  // per task of a round
+  std::vector<uint8_t> read_cols_;  // projection of the decoders (empty = all)
   size_t et_col_ = 0;        // event time column in the decoder output
   std::map<std::string, ShardState> shards_;
   int64_t watermark_ = INT64_MIN;
@@ -416,6 +424,9 @@ class View {
   const std::vector<catalog::ColumnDef>& columns() const { return out_cols_; }
   std::shared_ptr<RowStore> contents() const { return contents_; }
   bool emit_final() const { return emit_final_; }
+  // Per column of the source's schema: 1 when the view's query reads it (projection
+  // pushdown into the source's decoder).
+  const std::vector<uint8_t>& source_columns_read() const { return read_cols_; }
 
   // A batch of rows (schema columns) of the stream table `source`.
   void on_input(const std::string& source, const DataChunk& in);
@@ -451,6 +462,7 @@ class View {
   std::vector<DataChunk> run_op(exec::PhysicalOperator* op, std::vector<DataChunk> chunks);
   std::vector<DataChunk> run_stages(const std::vector<exec::PhysicalOperator*>& stages, std::vector<DataChunk> chunks);
   void run_from(size_t stage, std::vector<DataChunk> chunks);
+  void compute_source_columns(size_t ns, bool windowed, size_t window_col);
   std::string name_, sql_;
   std::vector<std::string> sources_;
   std::map<std::string, std::string> options_;
@@ -468,6 +480,7 @@ class View {
   std::shared_ptr<RowStore> contents_;
   int64_t watermark_ = INT64_MIN;
   uint64_t rows_in_ = 0, rows_out_ = 0;
+  std::vector<uint8_t> read_cols_;
 };
 
 }  // namespace sl::stream

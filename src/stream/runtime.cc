@@ -246,17 +246,27 @@ struct Runtime::Impl {
     std::map<std::string, int64_t> wms;
     for (auto& [name, src] : sources) {
       src->refresh();
-      std::vector<DataChunk> chunks;
-      total += src->poll(opts.max_records_per_shard, chunks);
-      wms[name] = src->advance_watermark();
+      // Projection pushdown: decode only the columns this source's views read.
+      std::vector<uint8_t> read(src->columns().size(), 0);
       for (auto& [vn, v] : views) {
-        if (!v->reads(name) || !v->failed.empty()) continue;
-        try {
-          for (auto& c : chunks) v->on_input(name, c);
-        } catch (const std::exception& e) {
-          v->failed = e.what();
-        }
+        if (!v->reads(name)) continue;
+        const auto& r = v->source_columns_read();
+        if (r.empty()) std::fill(read.begin(), read.end(), 1);  // a join view: everything
+        for (size_t k = 0; k < read.size() && k < r.size(); k++) read[k] |= r[k];
       }
+      src->set_read_columns(std::move(read));
+      // Chunks reach the views as soon as they are decoded (later ones decode meanwhile).
+      total += src->poll(opts.max_records_per_shard, [&](DataChunk& c) {
+        for (auto& [vn, v] : views) {
+          if (!v->reads(name) || !v->failed.empty()) continue;
+          try {
+            v->on_input(name, c);
+          } catch (const std::exception& e) {
+            v->failed = e.what();
+          }
+        }
+      });
+      wms[name] = src->advance_watermark();
     }
     // Watermarks after every source's rows: a view's is the minimum over its sources.
     for (auto& [vn, v] : views) {

@@ -2,6 +2,8 @@
 // lateness, watermarks, the errors table and the retained-records provider.
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
+#include <set>
 #include <cstdio>
 
 #include "exec/value.h"
@@ -67,8 +69,9 @@ std::map<std::string, std::string> parse_mapping(const std::string& text, const 
   return out;
 }
 
-format::DecoderOptions decoder_options(const SourceOptions& o) {
+format::DecoderOptions decoder_options(const SourceOptions& o, std::vector<uint8_t> read_columns = {}) {
   format::DecoderOptions d;
+  d.read_columns = std::move(read_columns);
   d.format = o.format;
   d.delimiter = o.delimiter;
   d.event_time_column = o.event_time;
@@ -81,11 +84,7 @@ format::DecoderOptions decoder_options(const SourceOptions& o) {
 // Keeps only the first `ncols` columns of `in` (zero copy).
 DataChunk schema_columns(const DataChunk& in, size_t ncols) {
   DataChunk out;
-  for (size_t k = 0; k < ncols; k++) {
-    exec::Vector v(in.column(k).type(), in.capacity());
-    v.reference(in.column(k));
-    out.add_column(std::move(v));
-  }
+  for (size_t k = 0; k < ncols; k++) out.add_column(exec::Vector::sharing(in.column(k)));
   out.set_size(in.size());
   return out;
 }
@@ -236,6 +235,12 @@ Source::Source(std::string name, std::vector<catalog::ColumnDef> cols, SourceOpt
   retained_ = std::make_shared<RetainedProvider>(cols_, opts_, kinesis_, log_);
 }
 
+void Source::set_read_columns(std::vector<uint8_t> read) {
+  if (read == read_cols_) return;
+  read_cols_ = std::move(read);
+  decoders_.clear();  // decoders keep no state between polls: rebuilt with the new projection
+}
+
 std::vector<LogicalType> Source::types() const {
   std::vector<LogicalType> t;
   for (auto& c : cols_) t.push_back(c.type);
@@ -319,8 +324,7 @@ struct ShardTask {
   ShardState* shard = nullptr;
   log::Partition* part = nullptr;
   format::RecordDecoder* decoder = nullptr;
-  uint64_t from = 0, durable = 0;
-  size_t max_records = 0;
+  uint64_t from = 0, to = 0, durable = 0;  // reads offsets [from, to)
   // results
   uint64_t next = 0;
   std::string failure;
@@ -331,80 +335,101 @@ struct ShardTask {
 };
 
 void run_shard_task(ShardTask& t, size_t ncols, int64_t wm) {
-  size_t max_records = t.max_records;
-  std::string arena;  // the records' bytes, back to back
-  struct Meta {
-    uint64_t offset;
-    int64_t arrival;
-    size_t at, len;
-  };
-  std::vector<Meta> meta;
-  auto r = t.part->scan(t.from, max_records, 64 << 20, [&](const log::RecordRef& rec) {
-    meta.push_back({rec.offset, rec.arrival_ms, arena.size(), rec.data.size()});
-    arena.append(rec.data);
-    t.last_arrival = rec.arrival_ms;
+  static_assert(log::Partition::kScanPadding >= format::kRecordPadding);
+  uint32_t ordinal = t.shard->ordinal;
+  format::ErrorSink errs;
+  format::RecordDecoder& dec = *t.decoder;
+  const size_t et_col = dec.event_time_index();
+  const bool et_date = dec.output_types()[et_col].id == exec::TypeId::kDate;
+  const int ocol = dec.offset_index();
+  std::vector<format::RawRecord> recs;
+  // Records are decoded in place, group by group, inside the log's read buffer (no copy).
+  auto r = t.part->scan_groups(t.from, t.to - t.from, 64 << 20, [&](std::span<const log::RecordRef> group) {
+    recs.resize(group.size());
+    for (size_t i = 0; i < group.size(); i++)
+      recs[i] = {group[i].data, ordinal, group[i].offset, group[i].arrival_ms, /*padded=*/true};
+    t.records += group.size();
+    t.last_arrival = group.back().arrival_ms;
+    const uint64_t first_offset = group.front().offset;
+    dec.set_input(recs);
+    while (!dec.done()) {
+      DataChunk c = dec.make_chunk();
+      dec.decode(c, errs);
+      if (c.size() == 0) continue;
+      const exec::Vector& et = c.column(et_col);
+      const int64_t* off = c.column(ocol).data<int64_t>();
+      const size_t n = c.size();
+      auto ts_of = [&](size_t i) {
+        return et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
+      };
+      // Usually nothing is late: one pass for the maximum and the earliest.
+      int64_t lo = INT64_MAX, hi = INT64_MIN;
+      for (size_t i = 0; i < n; i++) {
+        int64_t ts = ts_of(i);
+        lo = std::min(lo, ts);
+        hi = std::max(hi, ts);
+      }
+      if (wm == INT64_MIN || lo >= wm) {
+        t.max_event = std::max(t.max_event, hi);
+        t.rows += n;
+        t.chunks.push_back(schema_columns(c, ncols));
+        continue;
+      }
+      exec::SelectionVector keep;
+      for (size_t i = 0; i < n; i++) {
+        int64_t ts = ts_of(i);
+        if (ts < wm) {
+          // Offsets are dense within a group: the record is group[offset - first].
+          size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
+          format::ErrorRow e;
+          e.partition = ordinal;
+          e.offset = static_cast<uint64_t>(off[i]);
+          e.arrival_ms = group[ri].arrival_ms;
+          e.reason = "late";
+          e.raw = std::string(group[ri].data);
+          t.late.push_back(std::move(e));
+          continue;
+        }
+        t.max_event = std::max(t.max_event, ts);
+        keep.idx.push_back(static_cast<uint32_t>(i));
+      }
+      if (keep.size() != c.size()) c.slice(keep);
+      if (c.size() == 0) continue;
+      t.rows += c.size();
+      t.chunks.push_back(schema_columns(c, ncols));
+    }
     return true;
   });
   if (!r.ok()) {
+    // Nothing of this round counts: the shard is read again from `from` next time.
     t.failure = r.status().to_string();
     t.next = t.from;
+    t.records = t.rows = 0;
+    t.chunks.clear();
+    t.late.clear();
     return;
   }
   t.next = r.value();
-  t.records = meta.size();
-  if (meta.empty()) return;
-  uint32_t ordinal = t.shard->ordinal;
-  auto bytes_of = [&](size_t i) { return std::string_view(arena).substr(meta[i].at, meta[i].len); };
-  std::vector<format::RawRecord> recs(meta.size());
-  for (size_t i = 0; i < meta.size(); i++) recs[i] = {bytes_of(i), ordinal, meta[i].offset, meta[i].arrival};
-  format::ErrorSink errs;
-  format::RecordDecoder& dec = *t.decoder;
-  dec.set_input(recs);
-  size_t et_col = dec.event_time_index();
-  bool et_date = dec.output_types()[et_col].id == exec::TypeId::kDate;
-  int ocol = dec.offset_index();
-  uint64_t first_offset = meta[0].offset;
-  while (!dec.done()) {
-    DataChunk c = dec.make_chunk();
-    dec.decode(c, errs);
-    if (c.size() == 0) continue;
-    const exec::Vector& et = c.column(et_col);
-    const int64_t* off = c.column(ocol).data<int64_t>();
-    exec::SelectionVector keep;
-    for (size_t i = 0; i < c.size(); i++) {
-      int64_t ts = et_date ? int64_t{et.data<int32_t>()[i]} * exec::kMicrosPerDay : et.data<int64_t>()[i];
-      if (wm != INT64_MIN && ts < wm) {
-        // Offsets are dense within a shard: the record is meta[offset - first].
-        size_t ri = static_cast<size_t>(static_cast<uint64_t>(off[i]) - first_offset);
-        format::ErrorRow e;
-        e.partition = ordinal;
-        e.offset = static_cast<uint64_t>(off[i]);
-        e.arrival_ms = meta[ri].arrival;
-        e.reason = "late";
-        e.raw = std::string(bytes_of(ri));
-        t.late.push_back(std::move(e));
-        continue;
-      }
-      t.max_event = std::max(t.max_event, ts);
-      keep.idx.push_back(static_cast<uint32_t>(i));
-    }
-    if (keep.size() != c.size()) c.slice(keep);
-    if (c.size() == 0) continue;
-    t.rows += c.size();
-    t.chunks.push_back(schema_columns(c, ncols));
-  }
   t.errors = std::move(errs.rows);
 }
 }  // namespace
 
 size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
+  return poll(max_records, [&](DataChunk& c) { out.push_back(std::move(c)); });
+}
+
+size_t Source::poll(size_t max_records, const std::function<void(DataChunk&)>& deliver) {
   has_more_ = false;
   int64_t now = clock_->now_ms();
   // Shards in ordinal order (parents before children).
   std::vector<ShardState*> order;
   for (auto& [id, s] : shards_) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->ordinal < b->ordinal; });
-  std::vector<ShardTask> tasks;
+  // Each shard's share of the round is cut into slices of consecutive offsets (offsets
+  // are dense), decoded on the pool while this thread hands finished slices, in shard and
+  // offset order, to the views: views run while later slices decode.
+  const size_t slice = pool_ ? std::max<size_t>(1024, (max_records + 7) / 8) : max_records;
+  std::deque<ShardTask> tasks;
   for (ShardState* s : order) {
     if (s->finished || !ready(*s)) continue;
     log::Partition* p = log_->find_partition(s->partition);
@@ -416,16 +441,16 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     uint64_t durable = p->durable_end();
     if (backfill_) durable = std::min(durable, std::max(stop_of(*s), s->next));
     if (s->next < durable) {
-      auto& dec = decoders_[s->shard_id];
-      if (!dec) dec = std::make_unique<format::RecordDecoder>(specs_of(cols_, opts_), decoder_options(opts_));
-      ShardTask t;
-      t.shard = s;
-      t.part = p;
-      t.decoder = dec.get();
-      t.from = s->next;
-      t.durable = durable;
-      t.max_records = std::min<uint64_t>(max_records, durable - s->next);
-      tasks.push_back(std::move(t));
+      uint64_t end = s->next + std::min<uint64_t>(max_records, durable - s->next);
+      for (uint64_t from = s->next; from < end; from += slice) {
+        ShardTask t;
+        t.shard = s;
+        t.part = p;
+        t.from = from;
+        t.to = std::min<uint64_t>(end, from + slice);
+        t.durable = durable;
+        tasks.push_back(std::move(t));
+      }
     } else {
       s->lag_ms = 0;
       if (!s->open && s->next >= s->end_offset) {
@@ -435,41 +460,63 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     }
   }
   if (tasks.empty()) return 0;
-  int64_t wm = watermark_;
-  size_t ncols = cols_.size();
-  if (pool_ && tasks.size() > 1) {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t left = tasks.size();
-    for (auto& t : tasks)
-      pool_->submit([&, tp = &t] {
-        try {
-          run_shard_task(*tp, ncols, wm);
-        } catch (const std::exception& e) {
-          tp->failure = e.what();
-        }
-        std::lock_guard lk(mu);
-        if (--left == 0) cv.notify_all();
-      });
-    std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return left == 0; });
-  } else {
-    for (auto& t : tasks) {
-      try {
-        run_shard_task(t, ncols, wm);
-      } catch (const std::exception& e) {
-        t.failure = e.what();
-      }
+  // Decoders keep no state between batches: one per task, reused across rounds.
+  while (decoders_.size() < tasks.size())
+    decoders_.push_back(std::make_unique<format::RecordDecoder>(specs_of(cols_, opts_), decoder_options(opts_, read_cols_)));
+  for (size_t i = 0; i < tasks.size(); i++) tasks[i].decoder = decoders_[i].get();
+  const int64_t wm = watermark_;
+  const size_t ncols = cols_.size();
+  auto run = [&](ShardTask& t) {
+    try {
+      run_shard_task(t, ncols, wm);
+    } catch (const std::exception& e) {
+      t.failure = e.what();
     }
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint8_t> done(tasks.size(), 0);
+  const bool parallel = pool_ && tasks.size() > 1;
+  if (parallel) {
+    for (size_t i = 0; i < tasks.size(); i++)
+      pool_->submit([&, i] {
+        run(tasks[i]);
+        std::lock_guard lk(mu);
+        done[i] = 1;
+        cv.notify_all();
+      });
   }
+  // Waits for every task (they reference this frame) before leaving, also on an exception.
+  struct WaitAll {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    std::vector<uint8_t>& done;
+    bool on;
+    ~WaitAll() {
+      if (!on) return;
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return std::all_of(done.begin(), done.end(), [](uint8_t d) { return d != 0; }); });
+    }
+  } wait_all{mu, cv, done, parallel};
   size_t records = 0;
   std::vector<format::ErrorRow> errors, late;
-  for (auto& t : tasks) {
+  std::set<ShardState*> stopped;  // a slice failed or fell short: later slices are dropped
+  for (size_t i = 0; i < tasks.size(); i++) {
+    ShardTask& t = tasks[i];
+    if (parallel) {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return done[i] != 0; });
+    } else {
+      run(t);
+    }
     ShardState* s = t.shard;
+    if (stopped.count(s)) continue;
     if (!t.failure.empty()) {
       status_ = "failed: " + t.failure;
+      stopped.insert(s);
       continue;
     }
+    if (t.next < t.to) stopped.insert(s);  // the byte limit: the next slice would leave a gap
     s->next = t.next;
     if (t.records) s->last_active_ms = now;
     s->max_event_us = std::max(s->max_event_us, t.max_event);
@@ -483,7 +530,8 @@ size_t Source::poll(size_t max_records, std::vector<DataChunk>& out) {
     }
     records += t.records;
     rows_in_ += t.rows;
-    for (auto& c : t.chunks) out.push_back(std::move(c));
+    for (auto& c : t.chunks) deliver(c);
+    t.chunks.clear();
     for (auto& e : t.errors) errors.push_back(std::move(e));
     for (auto& e : t.late) late.push_back(std::move(e));
   }

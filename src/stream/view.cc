@@ -368,9 +368,51 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
     emit = "changes";
   }
   emit_final_ = emit == "final";
+  // Projection pushdown for one-table views; a stream-stream join reads whole rows (its
+  // sides keep them), signalled by an empty list.
+  read_cols_.clear();
+  if (!join_ && branches_.size() == 1)
+    compute_source_columns(sources.at(branches_[0].source)->columns().size(), branches_[0].windowed,
+                           q.window.column_index);
   std::vector<LogicalType> types;
   for (auto& c : out_cols_) types.push_back(c.type);
   contents_ = std::make_shared<RowStore>(types);
+}
+
+// Which source columns the stages read, from the top (everything the view stores) down:
+// a filter reads what passes it plus its predicate's columns, a join the columns it passes
+// plus its keys and residual, a project or the aggregate only their expressions' columns.
+void View::compute_source_columns(size_t ns, bool windowed, size_t window_col) {
+  size_t in0 = ns + (windowed ? 2 : 0);  // assign_windows appends window_start, window_end
+  std::vector<uint8_t> need(stages_.empty() ? in0 : stages_.back()->types().size(), 1);
+  for (size_t s = stages_.size(); s-- > 0;) {
+    exec::PhysicalOperator* op = stages_[s];
+    size_t w = s > 0 ? stages_[s - 1]->types().size() : in0;
+    std::vector<uint8_t> in(w, 0);
+    std::string nm = op->name();
+    bool known = false;
+    if (s == agg_stage_) {
+      // Sessions keep whole input rows until their session closes: everything is read.
+      known = query_.window.kind != WindowKind::kSession && op->input_columns(&in);
+    } else if (nm == "FILTER") {
+      // As the batch executor does: the filter gathers only what the stages above read
+      // (the others are left empty), and so does a join.
+      auto* f = static_cast<exec::FilterOp*>(op);
+      f->set_needed_columns(need);
+      known = f->input_columns(&in);
+    } else if (nm == "PROJECT") {
+      known = op->input_columns(&in);
+    } else if (auto* j = dynamic_cast<exec::HashJoinOp*>(op)) {
+      j->probe_columns(need, &in);
+      if (need.size() == j->types().size()) j->set_needed_columns(need);
+      known = true;
+    }
+    if (!known || in.size() != w) in.assign(w, 1);
+    need = std::move(in);
+  }
+  read_cols_.assign(need.begin(), need.begin() + static_cast<std::ptrdiff_t>(std::min(ns, need.size())));
+  read_cols_.resize(ns, 1);
+  if (windowed && window_col < ns) read_cols_[window_col] = 1;
 }
 
 void View::start_fresh() {

@@ -190,11 +190,7 @@ std::vector<DataChunk> assign_windows(const WindowSpec& w, const DataChunk& in) 
   if (w.kind != WindowKind::kHop) {
     // One window per row: share the input's columns, add window_start/window_end.
     DataChunk c;
-    for (size_t k = 0; k < nin; k++) {
-      exec::Vector v(in.column(k).type(), in.capacity());
-      v.reference(in.column(k));
-      c.add_column(std::move(v));
-    }
+    for (size_t k = 0; k < nin; k++) c.add_column(exec::Vector::sharing(in.column(k)));
     exec::Vector ws(w.time_type, in.capacity()), we(w.time_type, in.capacity());
     const exec::Vector& tv = in.column(w.column_index);
     const int64_t* ts = tv.data<int64_t>();

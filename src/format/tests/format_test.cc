@@ -380,6 +380,27 @@ TEST(Json, MappingNestedPathsMissingAndExtraFields) {
   EXPECT_EQ(d.rows[3][3], "NULL");
 }
 
+// Escapes are found wherever they sit in a string (the no-escape fast path scans words).
+TEST(Json, EscapesAtEveryPosition) {
+  RecordDecoder dec({{"s", TypeId::kVarchar}, {"n", TypeId::kInteger}}, json_opts());
+  std::string text, want;
+  std::vector<std::string> expect;
+  for (size_t len = 0; len <= 20; len++) {
+    std::string plain(len, 'x');
+    text += "{\"s\": \"" + plain + "\", \"n\": 1}\n";
+    expect.push_back(plain);
+    for (size_t at = 0; at < len; at++) {
+      std::string esc = plain.substr(0, at) + "\\t" + plain.substr(at + 1);
+      text += "{\"s\": \"" + esc + "\", \"n\": 1}\n";
+      expect.push_back(plain.substr(0, at) + "\t" + plain.substr(at + 1));
+    }
+  }
+  Decoded d = run(dec, one(text));
+  ASSERT_TRUE(d.errors.empty()) << d.errors[0].reason;
+  ASSERT_EQ(d.rows.size(), expect.size());
+  for (size_t i = 0; i < expect.size(); i++) EXPECT_EQ(d.rows[i][0], expect[i]) << i;
+}
+
 TEST(Json, KeyOrderVaries) {
   RecordDecoder dec({{"a", TypeId::kInteger}, {"b", TypeId::kInteger}, {"c", TypeId::kInteger}}, json_opts());
   Decoded d = run(dec, one("{\"a\":1,\"b\":2,\"c\":3}\n{\"c\":6,\"a\":4,\"b\":5}\n{\"b\":8,\"c\":9,\"a\":7}\n"));
@@ -474,6 +495,67 @@ TEST(Json, MalformedJson) {
   EXPECT_EQ(d.errors[4].reason, "key x: expected a JSON object");
   EXPECT_EQ(d.errors[5].reason, "expected a JSON object");
   EXPECT_EQ(d.errors[6].raw, "{\"a\":tru}");
+}
+
+// Projection: columns nobody reads come out NULL, but their values are still checked, so
+// exactly the same rows become error rows as when every column is read.
+TEST(Json, UnreadColumnsAreNullAndStillChecked) {
+  std::vector<ColumnSpec> schema = {{"id", TypeId::kBigInt}, {"name", TypeId::kVarchar}, {"n", TypeId::kInteger},
+                                    {"t", TypeId::kTimestamp}, {"tag", TypeId::kVarchar}};
+  std::string text =
+      "{\"id\": 1, \"name\": \"ann\", \"n\": 5, \"t\": 1700000000000, \"tag\": \"x\"}\n"
+      "{\"id\": 2, \"name\": \"b\\\"ob\", \"n\": \"oops\", \"t\": 1700000000000}\n"   // bad n (unread)
+      "{\"id\": 3, \"name\": tru, \"t\": 1700000000000}\n"                            // bad literal in unread text
+      "{\"id\": 4, \"name\": {\"k\": [1]}, \"n\": 7, \"t\": 1700000000000, \"tag\": 12}\n"
+      "{\"id\": 5, \"t\": null}\n";                                                   // NULL event time
+  DecoderOptions all = json_opts();
+  all.event_time_column = "t";
+  DecoderOptions proj = all;
+  proj.read_columns = {1, 0, 0, 0, 1};  // id and tag (t, the event time, is kept anyway)
+  RecordDecoder full_dec(schema, all), proj_dec(schema, proj);
+  Decoded full = run(full_dec, one(text)), part = run(proj_dec, one(text));
+  ASSERT_EQ(full.rows.size(), 2u);
+  ASSERT_EQ(part.rows.size(), 2u);
+  ASSERT_EQ(part.errors.size(), full.errors.size());
+  ASSERT_EQ(part.errors.size(), 3u);
+  for (size_t i = 0; i < full.errors.size(); i++) {
+    EXPECT_EQ(part.errors[i].reason, full.errors[i].reason);
+    EXPECT_EQ(part.errors[i].sub_row, full.errors[i].sub_row);
+    EXPECT_EQ(part.errors[i].raw, full.errors[i].raw);
+  }
+  EXPECT_EQ(full.rows[1][1], R"({"k": [1]})");
+  for (size_t r = 0; r < 2; r++) {
+    EXPECT_EQ(part.rows[r][0], full.rows[r][0]);
+    EXPECT_EQ(part.rows[r][1], "NULL");
+    EXPECT_EQ(part.rows[r][2], "NULL");
+    EXPECT_EQ(part.rows[r][3], full.rows[r][3]);
+    EXPECT_EQ(part.rows[r][4], full.rows[r][4]);
+  }
+  EXPECT_EQ(part.rows[1][4], "12");
+  // Small chunks, and a chunk the caller built (not make_chunk's): the same rows.
+  EXPECT_EQ(run(proj_dec, one(text), 1).rows, part.rows);
+  {
+    ErrorSink sink;
+    std::vector<RawRecord> recs = one(text);  // set_input borrows the records
+    proj_dec.set_input(recs);
+    exec::DataChunk own(proj_dec.output_types());
+    while (!proj_dec.done()) proj_dec.decode(own, sink);
+    ASSERT_EQ(own.size(), 2u);
+    for (size_t r = 0; r < 2; r++)
+      for (size_t c = 0; c < 5; c++)
+        EXPECT_EQ(exec::Value::read(own.column(c), r).to_string(), part.rows[r][c]) << r << " " << c;
+  }
+  // CSV too.
+  DecoderOptions csv = csv_opts();
+  csv.read_columns = {0, 1};
+  RecordDecoder csv_dec({{"a", TypeId::kInteger}, {"b", TypeId::kVarchar}}, csv);
+  Decoded c = run(csv_dec, one("1,x\nbad,y\n3,\"z\"\"\"\n"));
+  ASSERT_EQ(c.rows.size(), 2u);
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_EQ(c.errors[0].reason, "column a: 'bad' is not a valid integer");
+  EXPECT_EQ(c.rows[0], (std::vector<std::string>{"NULL", "x", c.rows[0][2]}));
+  EXPECT_EQ(c.rows[1][1], "z\"");
+  EXPECT_THROW(RecordDecoder({{"a", TypeId::kInteger}}, csv), UserError);  // 2 entries for 1 column
 }
 
 TEST(Json, EventTimeAndBatchBoundaries) {
@@ -663,6 +745,37 @@ TEST(Kpl, CorruptAggregatesAreErrorRows) {
 
 // Mutated inputs never crash the decoders (the ASan build runs this too): every record
 // ends as rows or error rows, and decoding always finishes.
+// Records that say padding follows them are parsed in place: same rows and errors as from
+// the padded copy, also for KPL aggregates and multi-row records.
+TEST(Json, PaddedRecordsParseInPlace) {
+  std::vector<std::string> texts = {"{\"a\": 1, \"s\": \"x\"}\n{\"a\": 2}\n", "{\"s\": \"y\\u00e9\", \"a\": 3}",
+                                    "{\"a\": ", "{\"a\": 4}\n\n{\"a\": \"no\"}\n"};
+  texts.push_back(hand_aggregate({"{\"a\": 5, \"s\": \"k\"}", "{\"a\": 6}\n{\"a\": 7}"}));
+  // Back to back in one buffer (as in the log's read buffer), the last followed by padding
+  // that would break a parser reading the wrong bytes.
+  std::string buf;
+  std::vector<std::pair<size_t, size_t>> at;
+  for (auto& t : texts) {
+    at.push_back({buf.size(), t.size()});
+    buf += t;
+    buf += "}]\"";
+  }
+  buf.append(kRecordPadding, '{');
+  std::vector<RawRecord> in_place, copied;
+  for (size_t i = 0; i < texts.size(); i++) {
+    in_place.push_back({std::string_view(buf).substr(at[i].first, at[i].second), 1, i, 0, true});
+    copied.push_back({texts[i], 1, i, 0, false});
+  }
+  RecordDecoder d1({{"a", TypeId::kInteger}, {"s", TypeId::kVarchar}}, json_opts());
+  RecordDecoder d2({{"a", TypeId::kInteger}, {"s", TypeId::kVarchar}}, json_opts());
+  Decoded x = run(d1, in_place, 2), y = run(d2, copied, 2);
+  EXPECT_EQ(x.rows, y.rows);
+  ASSERT_EQ(x.errors.size(), y.errors.size());
+  for (size_t i = 0; i < x.errors.size(); i++) EXPECT_EQ(x.errors[i].reason, y.errors[i].reason);
+  EXPECT_EQ(x.rows.size(), 7u);
+  EXPECT_EQ(x.errors.size(), 2u);
+}
+
 TEST(Robustness, MutatedInputs) {
   std::mt19937 rng(1234);
   std::string csv = "1,\"a\"\"b\",2024-01-01 00:00:00\n2,x,1700000000\r\n";
