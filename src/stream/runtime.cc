@@ -228,11 +228,16 @@ struct Runtime::Impl {
     size_t total = 0;
     for (auto& [name, src] : sources) {
       src->refresh();
-      // Projection pushdown: decode only what this source's views read.
+      // Projection pushdown: decode only what this source's views read (everything when
+      // no view names it as its source: nothing is known about its readers).
       std::vector<uint8_t> read(src->columns().size(), 0);
-      for (auto& [vn, v] : views)
-        if (v->source() == name)
-          for (size_t k = 0; k < read.size() && k < v->source_columns_read().size(); k++) read[k] |= v->source_columns_read()[k];
+      bool any_view = false;
+      for (auto& [vn, v] : views) {
+        if (v->source() != name) continue;
+        any_view = true;
+        for (size_t k = 0; k < read.size() && k < v->source_columns_read().size(); k++) read[k] |= v->source_columns_read()[k];
+      }
+      if (!any_view) read.clear();
       src->set_read_columns(std::move(read));
       // Chunks reach the views as soon as they are decoded (later ones decode meanwhile).
       total += src->poll(opts.max_records_per_shard, [&](DataChunk& c) {
