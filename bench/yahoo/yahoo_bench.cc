@@ -245,10 +245,11 @@ int main(int argc, char** argv) {
          parse_eps, static_cast<double>(parse_cpu_ns) / parsed);
   printf("check: view events counted %lld, expected %zu: %s\n", static_cast<long long>(counted), views,
          counted == static_cast<int64_t>(views) ? "ok" : "MISMATCH");
-  size_t sl_threads = decode_threads > 1 ? decode_threads + 1 : 1;
-  printf("RESULT streamlake %.0f events/s (%zu threads: pipeline + %zu decode) | simdjson parse-only %.0f events/s "
-         "(1 thread) | ratio %.0f%%\n",
-         eps, sl_threads, decode_threads > 1 ? decode_threads : 0, parse_eps, 100.0 * eps / parse_eps);
+  std::string threads = decode_threads > 1 ? std::to_string(decode_threads + 1) + " threads: pipeline + " +
+                                                 std::to_string(decode_threads) + " decode"
+                                           : std::string("1 thread: the pipeline thread decodes");
+  printf("RESULT streamlake %.0f events/s (%s) | simdjson parse-only %.0f events/s (1 thread) | ratio %.0f%%\n", eps,
+         threads.c_str(), parse_eps, 100.0 * eps / parse_eps);
   rt.stop(false);
   svc.reset();
   log->close();

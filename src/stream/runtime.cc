@@ -246,14 +246,18 @@ struct Runtime::Impl {
     std::map<std::string, int64_t> wms;
     for (auto& [name, src] : sources) {
       src->refresh();
-      // Projection pushdown: decode only the columns this source's views read.
+      // Projection pushdown: decode only what this source's views read (everything when
+      // no view reads it: nothing is known about its readers).
       std::vector<uint8_t> read(src->columns().size(), 0);
+      bool any_view = false;
       for (auto& [vn, v] : views) {
         if (!v->reads(name)) continue;
+        any_view = true;
         const auto& r = v->source_columns_read();
         if (r.empty()) std::fill(read.begin(), read.end(), 1);  // a join view: everything
         for (size_t k = 0; k < read.size() && k < r.size(); k++) read[k] |= r[k];
       }
+      if (!any_view) read.clear();
       src->set_read_columns(std::move(read));
       // Chunks reach the views as soon as they are decoded (later ones decode meanwhile).
       total += src->poll(opts.max_records_per_shard, [&](DataChunk& c) {
