@@ -20,6 +20,7 @@
 #include "util/time.h"
 
 namespace sl { class ThreadPool; }
+namespace sl::sql { struct StatementPlan; }
 namespace sl::kinesis { class Service; }
 namespace sl::log { class LogStore; class Partition; }
 
@@ -452,6 +453,7 @@ class View {
   void lookup_join(exec::PhysicalOperator* op);
   // Rebuilds the lookup joins whose tables changed since they were built.
   void refresh_lookups();
+  sql::StatementPlan plan(const std::string& select_sql);
   struct Lookup {
     exec::PhysicalOperator* op;
     std::vector<size_t> path;  // child indices from plan_ to op (found again in a new plan)

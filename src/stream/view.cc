@@ -65,11 +65,8 @@ void View::lookup_join(exec::PhysicalOperator* op) {
   lookups_.push_back(std::move(lk));
 }
 
-void View::refresh_lookups() {
-  bool changed = false;
-  for (auto& lk : lookups_)
-    for (auto& [t, v] : lk.tables) changed = changed || t->version() != v;
-  if (!changed) return;
+// Plans the view's (rewritten) SELECT against the planning catalog, with default settings.
+sql::StatementPlan View::plan(const std::string& select_sql) {
   sql::SessionOptions so;
   std::map<std::string, std::string> settings;
   sql::PlanEnv env;
@@ -77,9 +74,17 @@ void View::refresh_lookups() {
   env.ctx = &ctx_;
   env.options = &so;
   env.settings = &settings;
+  return sql::plan_statement(select_sql, env);
+}
+
+void View::refresh_lookups() {
+  bool changed = false;
+  for (auto& lk : lookups_)
+    for (auto& [t, v] : lk.tables) changed = changed || t->version() != v;
+  if (!changed) return;
   sql::StatementPlan sp;
   try {
-    sp = sql::plan_statement(query_.sql, env);
+    sp = plan(query_.sql);
   } catch (const std::exception&) {
     // A table gone or changed shape: keep joining with the copy already built.
     for (auto& lk : lookups_)
@@ -171,16 +176,9 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
       throw UserError("option \"" + k + "\" is not recognized for materialized views (emit)");
     }
   }
-  sql::SessionOptions so;
-  std::map<std::string, std::string> settings;
-  sql::PlanEnv env;
-  env.catalog = &plan_catalog;
-  env.ctx = &ctx_;
-  env.options = &so;
-  env.settings = &settings;
   sql::StatementPlan sp;
   try {
-    sp = sql::plan_statement(q.sql, env);
+    sp = plan(q.sql);
   } catch (const exec::SqlError& e) {
     // Positions refer to the rewritten text: drop them.
     throw exec::SqlError(e.sqlstate(), e.what(), -1, e.code());
