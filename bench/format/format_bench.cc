@@ -17,21 +17,14 @@
 #include <vector>
 
 #include "format/decoder.h"
+#include "../common/bench_util.h"
 
 namespace sl::format {
 namespace {
 
 constexpr size_t kEvents = 200000;
 
-std::string uuid(std::mt19937_64& rng) {
-  static const char* hx = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) { s += '-'; continue; }
-    s += hx[rng() & 15];
-  }
-  return s;
-}
+using sl::bench::uuid;
 
 // Events as the Yahoo benchmark generator writes them; `per_record` events per record.
 struct Corpus {

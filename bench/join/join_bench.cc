@@ -26,27 +26,16 @@
 #include "sql/engine.h"
 #include "stream/runtime.h"
 #include "util/time.h"
+#include "../common/bench_util.h"
 
 using namespace sl;
+using sl::bench::run_sql;
+using sl::bench::scalar;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr int64_t kT0 = 1700000000000;
-
-void run_sql(sql::Engine& e, const std::string& q) {
-  auto s = e.session();
-  auto r = s->execute(q);
-  while (r.next()) {}
-}
-
-int64_t scalar(sql::Engine& e, const std::string& q) {
-  auto s = e.session();
-  auto r = s->execute(q);
-  const exec::DataChunk* c = r.next();
-  if (!c || c->size() == 0 || c->column(0).is_null(0)) return -1;
-  return c->column(0).data<int64_t>()[0];
-}
 
 }  // namespace
 

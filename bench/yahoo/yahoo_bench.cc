@@ -26,37 +26,17 @@
 #include "sql/engine.h"
 #include "stream/runtime.h"
 #include "util/time.h"
+#include "../common/bench_util.h"
 
 using namespace sl;
+using sl::bench::run_sql;
+using sl::bench::scalar;
+using sl::bench::uuid;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr int64_t kT0 = 1700000000000;
-
-std::string uuid(std::mt19937_64& rng) {
-  static const char* hx = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) { s += '-'; continue; }
-    s += hx[rng() & 15];
-  }
-  return s;
-}
-
-void run_sql(sql::Engine& e, const std::string& q) {
-  auto s = e.session();
-  auto r = s->execute(q);
-  while (r.next()) {}
-}
-
-int64_t scalar(sql::Engine& e, const std::string& q) {
-  auto s = e.session();
-  auto r = s->execute(q);
-  const exec::DataChunk* c = r.next();
-  if (!c || c->size() == 0 || c->column(0).is_null(0)) return -1;
-  return c->column(0).data<int64_t>()[0];
-}
 
 }  // namespace
 
