@@ -143,6 +143,8 @@ void JoinSideState::add(const DataChunk& in, const std::vector<uint32_t>& sel, c
       p.expire.assign(exec::kVectorSize, INT64_MAX);
       p.matched.assign(exec::kVectorSize, 0);
       p.dead.assign(exec::kVectorSize, 0);
+      // The page's earlier rows were all evicted (which freed it): they stay dead.
+      std::fill(p.dead.begin(), p.dead.begin() + static_cast<std::ptrdiff_t>(at), 1);
       it = pages_.emplace(pno, std::move(p)).first;
       bytes_ += it->second.chunk.memory_bytes() + exec::kVectorSize * 14;
     }
