@@ -411,17 +411,25 @@ class DifferentialTest : public StreamTest {
     }
   }
 
+  // An exception (a runtime error, e.g. from checkpoint or open) is a failure with its seed.
+  void run_case_caught(uint64_t seed, bool late_mode) {
+    try {
+      run_case(seed, late_mode);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "seed " << seed << " (replay: SL_STREAM_DIFF_SEED=" << seed << "): exception: " << e.what();
+    }
+  }
   void run_all(bool late_mode, uint64_t salt) {
     const char* s = std::getenv("SL_STREAM_DIFF_SEED");
     if (s && *s) {
-      run_case(std::strtoull(s, nullptr, 10), late_mode);
+      run_case_caught(std::strtoull(s, nullptr, 10), late_mode);
       return;
     }
     const char* n = std::getenv("SL_STREAM_DIFF_CASES");
     int cases = n && *n ? std::atoi(n) : kDefaultCases;
     std::random_device rd;
     uint64_t base = (static_cast<uint64_t>(rd()) << 20) ^ salt;
-    for (int i = 0; i < cases && !HasFailure(); i++) run_case(base + static_cast<uint64_t>(i) * 2, late_mode);
+    for (int i = 0; i < cases && !HasFailure(); i++) run_case_caught(base + static_cast<uint64_t>(i) * 2, late_mode);
     std::printf("%d cases: %zu comparisons (%zu changes, %zu final, %zu at the end only), %zu with rows, %zu late rows\n",
                 cases, checks_, kinds_seen_[0], kinds_seen_[1], kinds_seen_[2], nonempty_checks_, late_rows_);
     // The generator must produce views with contents, and late rows in late mode.
