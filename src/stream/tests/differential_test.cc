@@ -94,9 +94,9 @@ class DifferentialTest : public StreamTest {
   ViewCase random_view() {
     ViewCase c;
     for (;;) {
-      int kind = rnd(13);
+      int kind = rnd(14);
       if ((kind == 9 || kind == 10) && !has_dim_) continue;
-      if (kind >= 11 && !has_s2_) continue;
+      if ((kind == 11 || kind == 12) && !has_s2_) continue;
       switch (kind) {
         case 0: {  // filter + projection
           std::vector<std::string> cols = {"id", "k", "g", "v + 1 AS v1", "coalesce(f, -1) AS f0", "upper(g) AS ug",
@@ -197,10 +197,17 @@ class DifferentialTest : public StreamTest {
             c.kind = ViewCase::kFinal;
             c.join_window = true;
             c.upper_us = hi * 1000000LL;
-          } else {  // LEFT: unmatched rows appear once the watermarks pass
-            c.sql = "SELECT a.id, a.k, b.id AS bid, b.w FROM s1 a LEFT JOIN s2 b ON " + on;
+          } else {  // outer: unmatched rows appear once the watermarks pass
+            c.sql = "SELECT a.id, a.k, b.id AS bid, b.w FROM s1 a " + pick<std::string>({"LEFT", "RIGHT", "FULL"}) +
+                    " JOIN s2 b ON " + on;
             c.kind = ViewCase::kEventually;
           }
+          break;
+        }
+        case 13: {  // a self-join: the next rows of the same k within a few seconds
+          int hi = 1 + rnd(6);
+          c.sql = "SELECT a.id, b.id AS bid, a.v - b.v AS dv FROM s1 a JOIN s1 b ON a.k = b.k AND b.ts > a.ts AND b.ts <= a.ts + "
+                  "INTERVAL '" + std::to_string(hi) + " seconds'" + and_pred("b.");
           break;
         }
       }
