@@ -42,6 +42,7 @@ class DifferentialTest : public StreamTest {
   int next_id_ = 1;
   int shards1_ = 1, shards2_ = 1;
   bool has_s2_ = false, has_dim_ = false;
+  std::map<std::string, int> malformed_;  // records put that cannot be decoded, per table
   std::vector<std::pair<std::string, ViewCase>> views_;
   std::set<std::string> created_;
   // Over all cases: comparisons made, those with rows on both sides, late rows seen.
@@ -246,6 +247,7 @@ class DifferentialTest : public StreamTest {
       std::string table = two ? "s2" : "s1";
       std::string key = "pk" + std::to_string(rnd(40));
       if (chance(3)) {  // malformed
+        malformed_[table]++;
         put(table, key, two ? pick<std::string>({"{not json", R"({"id":1,"k":"many","w":1,"ts":"2023-11-14T22:13:20Z"})"})
                             : pick<std::string>({"1,notanint,a1,5,5," + ts_of(base_ms_), "2,3,a1,5,5,not-a-time"}));
         continue;
@@ -334,6 +336,7 @@ class DifferentialTest : public StreamTest {
     next_id_ = 1;
     views_.clear();
     created_.clear();
+    malformed_.clear();
     reset_dir();
     using T = exec::TypeId;
     shards1_ = 1 + rnd(3);
@@ -409,6 +412,13 @@ class DifferentialTest : public StreamTest {
     rt_->run_once();
     rt_->run_once();
     check_all(true, "after the watermarks passed");
+    // Every malformed record is in <table>_errors exactly once, crashes or not.
+    for (const char* t : {"s1", "s2"}) {
+      if (std::string(t) == "s2" && !has_s2_) continue;
+      EXPECT_EQ(rows(std::string("SELECT count(*) FROM ") + t + "_errors WHERE reason <> 'late'"),
+                std::vector<std::string>{std::to_string(malformed_[t])})
+          << "seed " << seed_ << " table " << t;
+    }
     late_rows_ += stream_status("s1").late + (has_s2_ ? stream_status("s2").late : 0);
     if (!late_mode_) {
       EXPECT_EQ(stream_status("s1").late, 0u) << "seed " << seed_;
