@@ -29,8 +29,9 @@ struct ViewCase {
   std::map<std::string, std::string> options;
   // kFinal over a stream-stream join with the window on the left side: windows close on
   // that side's watermark in the join's output, min(s1's, s2's - upper bound) (documented).
-  bool join_window = false;
-  int64_t upper_us = 0;
+  // On the right side: min(s2's, s1's + lower bound).
+  bool join_window = false, right_window = false;
+  int64_t upper_us = 0, lower_us = 0;
 };
 
 class DifferentialTest : public StreamTest {
@@ -95,8 +96,8 @@ class DifferentialTest : public StreamTest {
   ViewCase random_view() {
     ViewCase c;
     for (;;) {
-      int kind = rnd(14);
-      if ((kind == 9 || kind == 10) && !has_dim_) continue;
+      int kind = rnd(15);
+      if ((kind == 9 || kind == 10 || kind == 14) && !has_dim_) continue;
       if ((kind == 11 || kind == 12) && !has_s2_) continue;
       switch (kind) {
         case 0: {  // filter + projection
@@ -183,7 +184,7 @@ class DifferentialTest : public StreamTest {
           int lo = rnd(10), hi = rnd(15);
           std::string on = "a.k = b.k AND b.ts BETWEEN a.ts - INTERVAL '" + std::to_string(lo) + " seconds' AND a.ts + INTERVAL '" +
                            std::to_string(hi) + " seconds'";
-          int shape = rnd(4);
+          int shape = rnd(5);
           if (shape == 0) {
             c.sql = "SELECT a.id, b.id AS bid, a.k, a.v, b.w, b.u FROM s1 a JOIN s2 b ON " + on + and_pred("a.");
           } else if (shape == 1) {
@@ -198,11 +199,30 @@ class DifferentialTest : public StreamTest {
             c.kind = ViewCase::kFinal;
             c.join_window = true;
             c.upper_us = hi * 1000000LL;
+          } else if (shape == 4) {  // a window over the join's right side
+            std::string w = where("a.");
+            c.sql = "SELECT window_start, window_end, b.u, count(*) AS n, max(a.v) AS mv FROM s1 a "
+                    "JOIN tumble(s2, ts, interval '1 minute') b ON " + on + w + " GROUP BY window_start, window_end, b.u";
+            c.batch = "SELECT date_trunc('minute', b.ts) AS ws, date_trunc('minute', b.ts) + interval '1 minute' AS we, b.u, "
+                      "count(*), max(a.v) FROM s1 a JOIN s2 b ON " + on + w + " GROUP BY 1, 2, 3";
+            c.kind = ViewCase::kFinal;
+            c.join_window = true;
+            c.right_window = true;
+            c.lower_us = -lo * 1000000LL;
           } else {  // outer: unmatched rows appear once the watermarks pass
             c.sql = "SELECT a.id, a.k, b.id AS bid, b.w FROM s1 a " + pick<std::string>({"LEFT", "RIGHT", "FULL"}) +
                     " JOIN s2 b ON " + on;
             c.kind = ViewCase::kEventually;
           }
+          break;
+        }
+        case 14: {  // a window over a lookup join (the Yahoo benchmark's shape)
+          std::string w = where("s.");
+          c.sql = "SELECT window_start, window_end, d.grp, count(*) AS n, sum(s.v) AS sv FROM tumble(s1, ts, interval '1 minute') s "
+                  "JOIN dim d ON s.k = d.k" + w + " GROUP BY window_start, window_end, d.grp";
+          c.batch = "SELECT date_trunc('minute', s.ts) AS ws, date_trunc('minute', s.ts) + interval '1 minute' AS we, d.grp, "
+                    "count(*), sum(s.v) FROM s1 s JOIN dim d ON s.k = d.k" + w + " GROUP BY 1, 2, 3";
+          c.kind = ViewCase::kFinal;
           break;
         }
         case 13: {  // a self-join: the next rows of the same k within a few seconds
@@ -299,7 +319,8 @@ class DifferentialTest : public StreamTest {
         int64_t wm = view_status(name).watermark_us;
         if (c.join_window) {
           int64_t wa = stream_status("s1").watermark_us, wb = stream_status("s2").watermark_us;
-          wm = (wa == INT64_MIN || wb == INT64_MIN) ? INT64_MIN : std::min(wa, wb - c.upper_us);
+          if (wa == INT64_MIN || wb == INT64_MIN) wm = INT64_MIN;
+          else wm = c.right_window ? std::min(wb, wa + c.lower_us) : std::min(wa, wb - c.upper_us);
         }
         if (wm == INT64_MIN) batch = "SELECT * FROM (" + batch + ") b WHERE false";
         else batch = "SELECT * FROM (" + batch + ") b WHERE we <= " + ts_sql(wm);
