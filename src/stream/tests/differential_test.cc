@@ -470,10 +470,13 @@ class DifferentialTest : public StreamTest {
     for (int i = 0; i < cases && !HasFailure(); i++) run_case_caught(base + static_cast<uint64_t>(i) * 2, late_mode);
     std::printf("%d cases: %zu comparisons (%zu changes, %zu final, %zu at the end only), %zu with rows, %zu late rows\n",
                 cases, checks_, kinds_seen_[0], kinds_seen_[1], kinds_seen_[2], nonempty_checks_, late_rows_);
-    // The generator must produce views with contents, and late rows in late mode.
-    EXPECT_GT(nonempty_checks_, checks_ / 3);
-    if (late_mode) {
-      EXPECT_GT(late_rows_, 0u);
+    // The generator must produce views with contents, and late rows in late mode (over
+    // enough cases for that to hold whatever the seeds).
+    if (cases >= 10) {
+      EXPECT_GT(nonempty_checks_, checks_ / 3);
+      if (late_mode) {
+        EXPECT_GT(late_rows_, 0u);
+      }
     }
   }
 };
