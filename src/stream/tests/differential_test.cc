@@ -278,9 +278,7 @@ class DifferentialTest : public StreamTest {
       if (!late) {
         int more = chance(20) ? 1 + rnd(3) : 0;
         for (int m = 0; m < more; m++) {
-          bool l2 = false;
           int64_t t2 = base_ms_ + rnd(8000);
-          (void)l2;
           rec += "\n" + (two ? s2_row(t2) : s1_row(t2));
         }
       }
