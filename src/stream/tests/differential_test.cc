@@ -15,7 +15,7 @@ namespace {
 #ifdef SL_STREAM_DIFF_SANITIZED
 constexpr int kDefaultCases = 4;  // ASan/UBSan build: about 10x slower
 #else
-constexpr int kDefaultCases = 25;
+constexpr int kDefaultCases = 20;
 #endif
 
 // A view and its oracle. kChanges: the view equals `batch` at every check. kFinal: the
