@@ -50,6 +50,9 @@ void scanned_relations(const exec::PhysicalOperator& op, std::vector<std::string
 // whenever the table changes (refresh_lookups): each stream row joins the table's contents
 // as of when the row is processed, as a processing-time lookup join does.
 void View::lookup_join(exec::PhysicalOperator* op) {
+  std::string nm = op->name();
+  if (nm.find("RIGHT") != std::string::npos || nm.find("FULL") != std::string::npos)
+    throw UserError("RIGHT and FULL joins with a stream are not supported in a materialized view");
   Lookup lk;
   lk.op = op;
   find_path(plan_.get(), op, lk.path);
@@ -128,8 +131,6 @@ View::Branch View::walk_branch(exec::PhysicalOperator* op,
     } else if (starts_with(nm, "HASH_JOIN") || starts_with(nm, "NESTED_LOOP_JOIN")) {
       if (reads_stream(*op->children[1]))
         throw exec::SqlError(exec::sqlstate::kFeatureNotSupported, "a materialized view joins at most two stream tables");
-      if (nm.find("RIGHT") != std::string::npos || nm.find("FULL") != std::string::npos)
-        throw UserError("RIGHT and FULL joins with a stream are not supported in a materialized view");
       lookup_join(op);
       chain.push_back(op);
       op = op->children[0].get();
@@ -266,8 +267,6 @@ void View::compile(catalog::Catalog& plan_catalog, const RewrittenQuery& q,
       }
       if (right_stream || !left_stream)
         throw UserError("in a materialized view the stream table must come first in a join (lookup join: stream JOIN table)");
-      if (nm.find("RIGHT") != std::string::npos || nm.find("FULL") != std::string::npos)
-        throw UserError("RIGHT and FULL joins with a stream are not supported in a materialized view");
       lookup_join(op);
       chain.push_back(op);
       op = op->children[0].get();
