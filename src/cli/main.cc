@@ -4,6 +4,7 @@
 //   streamlake produce — the sample producer over the Kinesis API
 #include <CLI/CLI.hpp>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -62,6 +63,9 @@ int run_serve(const ServeFlags& f, bool demo) {
     std::fprintf(stderr, "streamlake: --tls-cert and --tls-key go together\n");
     return 2;
   }
+
+  // Files the server writes (log, tables, state, checkpoints) are its user's alone.
+  ::umask(077);
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;

@@ -83,9 +83,20 @@ class ServerImpl final : public Server {
   ~ServerImpl() override { stop(); }
 
   Status init() {
+    namespace fs = std::filesystem;
     std::error_code ec;
-    std::filesystem::create_directories(cfg_.data_dir, ec);
+    bool existed = fs::exists(cfg_.data_dir, ec);
+    fs::create_directories(cfg_.data_dir, ec);
     if (ec) return io_error("create data directory " + cfg_.data_dir + ": " + ec.message());
+    // The data directory holds every record, table and the credentials: private to the
+    // server's user, as PostgreSQL's is.
+    if (!existed) fs::permissions(cfg_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    auto st = fs::status(cfg_.data_dir, ec);
+    if (!ec && (st.permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
+      std::fprintf(stderr,
+                   "streamlake: WARNING: data directory %s is accessible to other users (mode %03o); "
+                   "chmod 700 %s\n",
+                   cfg_.data_dir.c_str(), static_cast<unsigned>(st.permissions()) & 0777u, cfg_.data_dir.c_str());
 
     std::vector<User> users = cfg_.users;
     if (users.empty()) {
