@@ -913,7 +913,10 @@ class Binder {
       }
     }
     if (in) {
-      const auto& tl = sub.at("targetList");
+      // `a IN (SELECT FROM u ...)`: no target list at all.
+      if (!sub.contains("targetList") || sub["targetList"].empty())
+        fail_at(ss::kSyntaxError, "subquery has too few columns", n);
+      const auto& tl = sub["targetList"];
       if (tl.size() != 1) fail_at(ss::kSyntaxError, "subquery has too many columns", n);
       ExprPtr l = bind(lb.at("testexpr"), osc);
       ExprPtr r = bind(body(tl[0]).at("val"), isc);
