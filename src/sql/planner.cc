@@ -492,11 +492,15 @@ class Binder {
     if (t == "ColumnRef") return column_ref(n, sc);
     if (t == "A_Const") return constant(n);
     if (t == "ParamRef") {
-      int idx = b.value("number", 0) - 1;
-      if (!env_.param_types || idx < 0) fail_at(ss::kUndefinedParameter, "there is no parameter $" + std::to_string(idx + 1), n);
+      int64_t idx = b.value("number", int64_t{0}) - 1;
+      // The protocol numbers parameters with 16 bits (Bind, ParameterDescription): $65536
+      // and beyond cannot exist, and must not size the parameter list (found by sql_fuzz:
+      // `$900000000` allocated gigabytes).
+      if (!env_.param_types || idx < 0 || idx >= 65535)
+        fail_at(ss::kUndefinedParameter, "there is no parameter $" + std::to_string(idx + 1), n);
       auto& pt = *env_.param_types;
-      if (static_cast<size_t>(idx) >= pt.size()) pt.resize(idx + 1, LogicalType());
-      return std::make_unique<exec::ParameterExpr>(idx, pt[idx], env_.param_values);
+      if (static_cast<size_t>(idx) >= pt.size()) pt.resize(static_cast<size_t>(idx) + 1, LogicalType());
+      return std::make_unique<exec::ParameterExpr>(static_cast<int>(idx), pt[static_cast<size_t>(idx)], env_.param_values);
     }
     if (t == "TypeCast") {
       ExprPtr a = bind(b.at("arg"), sc);

@@ -124,6 +124,21 @@ TEST_F(EngineTest, PreparedStatementsInferAndBindParameters) {
   EXPECT_THROW(session_->execute(q, {ParamValue::text("1")}), SqlError);
 }
 
+// Parameter numbers beyond what the protocol can bind ($65536 and up) are refused instead of
+// sizing the parameter list (found by sql_fuzz: `$900000000` allocated gigabytes).
+TEST_F(EngineTest, ParameterNumbersBeyondTheProtocolAreRefused) {
+  auto ok = session_->prepare("SELECT $65535::int");
+  EXPECT_EQ(ok.parameter_types().size(), 65535u);
+  for (const char* q : {"SELECT $65536", "SELECT $900000000", "SELECT 1 ~* $2147483647"}) {
+    try {
+      session_->prepare(q);
+      ADD_FAILURE() << "accepted " << q;
+    } catch (const SqlError& e) {
+      EXPECT_EQ(e.sqlstate(), "42P02") << q << ": " << e.what();
+    }
+  }
+}
+
 TEST_F(EngineTest, RenderingTextBinaryJson) {
   auto r = session_->execute(
       "SELECT 1::int, 2::bigint, 1.5::double precision, -12.34::numeric(6,2), 'a\"b'::text, true, date '2000-01-02', "
