@@ -36,6 +36,7 @@ inline constexpr const char* kIoError = "58030";
 inline constexpr const char* kInternal = "XX000";
 inline constexpr const char* kWrongObjectType = "42809";
 inline constexpr const char* kUndefinedParameter = "42P02";
+inline constexpr const char* kStatementTooComplex = "54001";
 }  // namespace sqlstate
 
 class SqlError : public UserError {

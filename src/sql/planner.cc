@@ -23,6 +23,68 @@ using exec::Expr;
 namespace ss = exec::sqlstate;
 
 namespace {
+// Binding recurses once per nesting level of an expression; a statement nested deeply
+// enough (`SELECT ++++…+1`, 100,000 levels) would overflow the thread's stack. As
+// PostgreSQL's max_stack_depth does, planning stops with 54001 once it has used this much
+// stack below plan_statement().
+constexpr uintptr_t kMaxPlanStack = 2u << 20;
+thread_local uintptr_t t_plan_stack_top = 0;
+
+// Nesting depth of a JSON text (objects and arrays), without recursion.
+size_t json_text_depth(const char* p) {
+  size_t depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (; *p; p++) {
+    char c = *p;
+    if (in_string) {
+      if (c == '\\' && p[1]) p++;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      max_depth = std::max(max_depth, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    }
+  }
+  return max_depth;
+}
+
+// The parse tree as JSON. Every pass over it recurses per level: a statement nested deeper
+// than this is refused (54001) before any of them runs.
+constexpr size_t kMaxParseTreeDepth = 4000;
+// Takes the parse tree out of `r` (freed in every case).
+json take_parse_tree(PgQueryParseResult& r) {
+  if (json_text_depth(r.parse_tree) > kMaxParseTreeDepth) {
+    pg_query_free_parse_result(r);
+    throw exec::SqlError(exec::sqlstate::kStatementTooComplex, "stack depth limit exceeded: the statement is nested too deeply");
+  }
+  json j;
+  try {
+    j = json::parse(r.parse_tree);
+  } catch (...) {
+    pg_query_free_parse_result(r);
+    throw;
+  }
+  pg_query_free_parse_result(r);
+  return j;
+}
+
+struct PlanStackTop {
+  bool outer = false;
+  PlanStackTop() {
+    if (t_plan_stack_top == 0) {
+      t_plan_stack_top = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+      outer = true;
+    }
+  }
+  ~PlanStackTop() {
+    if (outer) t_plan_stack_top = 0;
+  }
+};
+}  // namespace
+
+namespace {
 
 // pg_query returns the parse tree as JSON, which nlohmann::json only accepts as valid UTF-8,
 // and pg_query reads a C string, which a NUL would cut short. So the text is checked first
@@ -264,7 +326,14 @@ class Binder {
     return exec::make_constant(std::move(v));
   }
 
+  void check_stack_depth(const json& n) {
+    uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    if (t_plan_stack_top != 0 && here < t_plan_stack_top && t_plan_stack_top - here > kMaxPlanStack)
+      fail_at(ss::kStatementTooComplex, "stack depth limit exceeded: the statement is nested too deeply", n);
+  }
+
   ExprPtr bind(const json& n, Scope& sc) {
+    check_stack_depth(n);
     try {
       return bind_inner(n, sc);
     } catch (const exec::SqlError& e) {
@@ -1795,8 +1864,7 @@ class Binder {
       pg_query_free_parse_result(r);
       fail(ss::kSyntaxError, msg, pos);
     }
-    json j = json::parse(r.parse_tree);
-    pg_query_free_parse_result(r);
+    json j = take_parse_tree(r);
     return j;
   }
 
@@ -2375,8 +2443,7 @@ std::vector<StatementText> split_statements(std::string_view script) {
     if (head.rfind("describe ", 0) == 0 || head.rfind("desc ", 0) == 0) return {{script, 0}};
     throw exec::SqlError(ss::kSyntaxError, msg, pos);
   }
-  json j = json::parse(r.parse_tree);
-  pg_query_free_parse_result(r);
+  json j = take_parse_tree(r);
   std::vector<StatementText> out;
   for (auto& st : j["stmts"]) {
     int loc = st.value("stmt_location", 0);
@@ -2388,6 +2455,7 @@ std::vector<StatementText> split_statements(std::string_view script) {
 }
 
 StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
+  PlanStackTop stack_top;
   std::string trimmed = trim_copy(sql_in);
   std::string low = lower(trimmed);
   // DESCRIBE t (not PostgreSQL grammar)
@@ -2410,8 +2478,7 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
     pg_query_free_parse_result(r);
     throw exec::SqlError(ss::kSyntaxError, msg, pos);
   }
-  json j = json::parse(r.parse_tree);
-  pg_query_free_parse_result(r);
+  json j = take_parse_tree(r);
   const json& stmts = j["stmts"];
   if (stmts.empty()) {
     StatementPlan sp;
