@@ -134,7 +134,7 @@ TEST_F(EngineTest, ParameterNumbersBeyondTheProtocolAreRefused) {
       session_->prepare(q);
       ADD_FAILURE() << "accepted " << q;
     } catch (const SqlError& e) {
-      EXPECT_EQ(e.sqlstate(), "42P02") << q << ": " << e.what();
+      EXPECT_STREQ(e.sqlstate(), "42P02") << q << ": " << e.what();
     }
   }
 }
