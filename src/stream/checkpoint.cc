@@ -111,27 +111,52 @@ DataChunk Reader::chunk(const std::vector<LogicalType>& types) {
   return c;
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(Errc::kIoError, "open " + tmp + ": " + std::strerror(errno));
+namespace {
+[[noreturn]] void io_error(const std::string& what, const std::string& path, int e) {
+  throw Error(Errc::kIoError, what + " " + path + ": " + std::strerror(e));
+}
+
+void write_all(int fd, const std::string& bytes, const std::string& path) {
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
     if (w < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      throw Error(Errc::kIoError, "write " + tmp + ": " + std::strerror(e));
+      io_error("write", path, errno);
     }
     off += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0) {
-    int e = errno;
+}
+
+void fsync_dir(const std::string& dir) {
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) io_error("open", dir, errno);
+  int rc = ::fsync(dfd);
+  int e = errno;
+  ::close(dfd);
+  if (rc != 0) io_error("fsync", dir, e);
+}
+
+// Writes `bytes` at `offset` of `path` (created empty first if `create`), then fsyncs it.
+void write_synced(const std::string& path, bool create, uint64_t offset, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+  if (fd < 0) io_error("open", path, errno);
+  try {
+    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) io_error("seek", path, errno);
+    write_all(fd, bytes, path);
+    if (::fsync(fd) != 0) io_error("fsync", path, errno);
+  } catch (...) {
     ::close(fd);
-    throw Error(Errc::kIoError, "fsync " + tmp + ": " + std::strerror(e));
+    throw;
   }
   ::close(fd);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  write_synced(tmp, true, 0, bytes);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     throw Error(Errc::kIoError, "rename " + tmp + ": " + std::strerror(errno));
   std::string dir = std::filesystem::path(path).parent_path().string();
@@ -356,46 +381,6 @@ std::string RowStore::file_base(const std::string& kind, const std::string& name
 namespace {
 std::string gen_path(const std::string& dir, const std::string& base, uint64_t gen) {
   return dir + "/" + base + "." + std::to_string(gen) + ".rows";
-}
-
-[[noreturn]] void io_error(const std::string& what, const std::string& path, int e) {
-  throw Error(Errc::kIoError, what + " " + path + ": " + std::strerror(e));
-}
-
-void write_all(int fd, const std::string& bytes, const std::string& path) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      io_error("write", path, errno);
-    }
-    off += static_cast<size_t>(w);
-  }
-}
-
-void fsync_dir(const std::string& dir) {
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) io_error("open", dir, errno);
-  int rc = ::fsync(dfd);
-  int e = errno;
-  ::close(dfd);
-  if (rc != 0) io_error("fsync", dir, e);
-}
-
-// Writes `bytes` at `offset` of `path` (created empty first if `create`), then fsyncs it.
-void write_synced(const std::string& path, bool create, uint64_t offset, const std::string& bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
-  if (fd < 0) io_error("open", path, errno);
-  try {
-    if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) io_error("seek", path, errno);
-    write_all(fd, bytes, path);
-    if (::fsync(fd) != 0) io_error("fsync", path, errno);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
 }
 
 // [u32 length][u32 crc32c][chunk]

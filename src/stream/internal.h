@@ -218,6 +218,8 @@ class Source {
  private:
   bool ready(const ShardState& s) const;
   uint64_t stop_of(const ShardState& s) const;
+  // Where the table began reading the shard: its 'latest' start, else the log's start.
+  uint64_t start_of(const ShardState& s) const;
   std::map<std::string, uint64_t> stop_at_;  // backfill readers: shard -> end offset
   bool backfill_ = false;
   std::string name_;

@@ -571,12 +571,17 @@ uint64_t Source::stop_of(const ShardState& s) const {
   return it == stop_at_.end() ? 0 : it->second;
 }
 
+uint64_t Source::start_of(const ShardState& s) const {
+  if (s.has_start) return s.start;
+  log::Partition* p = log_->find_partition(s.partition);
+  return p ? p->start_offset() : 0;
+}
+
 std::unique_ptr<Source> Source::backfill_reader() const {
   auto b = std::make_unique<Source>(name_, cols_, opts_, kinesis_, log_, clock_, pool_);
   b->backfill_ = true;
   for (auto& [id, s] : shards_) {
-    log::Partition* p = log_->find_partition(s.partition);
-    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
+    uint64_t from = start_of(s);
     b->stop_at_[id] = s.positioned ? s.next : from;
     ShardState c;
     c.shard_id = id;
@@ -606,10 +611,7 @@ bool Source::reached_stop() const {
 
 bool Source::progressed() const {
   for (auto& [id, s] : shards_) {
-    if (!s.positioned) continue;
-    log::Partition* p = log_->find_partition(s.partition);
-    uint64_t from = s.has_start ? s.start : p ? p->start_offset() : 0;
-    if (s.next > from) return true;
+    if (s.positioned && s.next > start_of(s)) return true;
   }
   return false;
 }
