@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/certs.h"
+#include "cli/demo.h"
 #include "cli/produce.h"
 #include "cli/sql_shell.h"
 #include "server/config.h"
@@ -29,18 +30,22 @@ struct ServeFlags {
   int pg_port = -1;
   bool no_fsync = false;
   std::string tls_cert, tls_key;
+  double demo_rate = 100;
 };
 
-// The AWS solution's Spark Streaming job, as streaming SQL.
-constexpr const char* kDemoSql =
-    "CREATE TABLE IF NOT EXISTS records (zipcode int, product text, price int, ts timestamp) "
-    "WITH (connector = 'kinesis', stream = 'sales', format = 'csv', event_time = 'ts', "
-    "max_lateness = '5 seconds', start = 'earliest'); "
-    "CREATE MATERIALIZED VIEW IF NOT EXISTS products AS "
-    "SELECT zipcode, product, price, ts FROM records WHERE price BETWEEN 40 AND 50; "
-    "CREATE MATERIALIZED VIEW IF NOT EXISTS sales_per_minute WITH (emit = 'changes') AS "
-    "SELECT window_start, product, count(*) AS sales, avg(price) AS avg_price "
-    "FROM tumble(records, ts, interval '1 minute') GROUP BY window_start, product";
+// What to do about a server that cannot start.
+void print_start_hint(const sl::server::Config& cfg, const std::string& why) {
+  if (why.find("in use") != std::string::npos)
+    std::fprintf(stderr,
+                 "streamlake: hint: port %u or %u is taken — another streamlake (or LocalStack) is running. Stop it, "
+                 "or choose other ports: --port N --pg-port M.\n",
+                 cfg.port, cfg.pg_port);
+  else if (why.find("ermission denied") != std::string::npos || why.find("ead-only") != std::string::npos)
+    std::fprintf(stderr,
+                 "streamlake: hint: the data directory %s is not writable by this user; choose another with --data DIR "
+                 "or fix its owner and permissions.\n",
+                 cfg.data_dir.c_str());
+}
 
 int run_serve(const ServeFlags& f, bool demo) {
   sl::server::Config cfg;
@@ -84,45 +89,25 @@ int run_serve(const ServeFlags& f, bool demo) {
   auto server = sl::server::Server::start(cfg);
   if (!server.ok()) {
     std::fprintf(stderr, "streamlake: cannot start: %s\n", server.status().to_string().c_str());
+    print_start_hint(cfg, server.status().to_string());
     return 1;
   }
   std::printf("streamlake: listening pg=%s:%u\n", cfg.host.c_str(), (*server)->pg_port());
   std::printf("streamlake: listening %s=%s:%u\n", cfg.tls_cert_file.empty() ? "http" : "https", cfg.host.c_str(),
               (*server)->http_port());
   std::printf("streamlake: data in %s, credentials in %s/credentials\n",
-              std::filesystem::absolute(cfg.data_dir).c_str(), cfg.data_dir.c_str());
+              std::filesystem::absolute(cfg.data_dir).lexically_normal().c_str(), cfg.data_dir.c_str());
   std::fflush(stdout);
-  // The demo: the AWS solution's pipeline — stream `sales`, the stream table `records`
-  // over it, the view `products` (price between 40 and 50), a per-minute view, and the
-  // sample producer at 100 records/s.
+  // The demo: the AWS solution's pipeline (examples/aws_solution.sql) and its producer.
   std::thread producer;
   volatile bool producer_stop = false;
   if (demo) {
-    sl::cli::ProduceOptions po;
-    po.endpoint = "http://127.0.0.1:" + std::to_string((*server)->http_port());
-    po.stream = "sales";
-    po.rate = 100;
-    po.credentials_file = cfg.data_dir + "/credentials";
-    po.quiet = true;
-    producer = std::thread([po, &producer_stop] {
-      if (!sl::cli::ensure_stream(po, 2)) return;
-      sl::cli::SqlShellOptions so;
-      so.endpoint = po.endpoint;
-      so.credentials_file = po.credentials_file;
-      so.command = kDemoSql;
-      std::printf("streamlake demo: %s\n", kDemoSql);
-      std::fflush(stdout);
-      if (sl::cli::run_sql_shell(so) != 0)
-        std::fprintf(stderr, "streamlake demo: the pipeline's SQL failed (see above); producing anyway\n");
-      std::printf("streamlake demo: producing 100 records/s of zipcode,productN,price,timestamp into "
-                  "stream 'sales'\n");
-      std::fflush(stdout);
-      std::printf("streamlake demo: try  streamlake sql --data %s -c \"SELECT * FROM products LIMIT 10\"\n",
-                  po.credentials_file.substr(0, po.credentials_file.rfind('/')).c_str());
-      std::fflush(stdout);
-      int rc = sl::cli::run_produce(po, &producer_stop);
-      if (rc != 0 && !producer_stop) std::fprintf(stderr, "streamlake demo: producer stopped (%d)\n", rc);
-    });
+    sl::cli::DemoOptions d;
+    d.endpoint = "http://127.0.0.1:" + std::to_string((*server)->http_port());
+    d.data_dir = cfg.data_dir;
+    d.pg_port = (*server)->pg_port();
+    d.rate = f.demo_rate;
+    producer = std::thread([d, &producer_stop] { sl::cli::run_demo(d, &producer_stop); });
   }
   int sig = 0;
   sigwait(&set, &sig);
@@ -138,7 +123,12 @@ int run_serve(const ServeFlags& f, bool demo) {
 
 int main(int argc, char** argv) {
   CLI::App app{"streamlake: real-time analytics in one binary"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.footer("Start here:\n"
+             "  streamlake demo            the AWS solution's pipeline, a producer and the notebook\n"
+             "  streamlake serve           the server alone (127.0.0.1:4566 HTTP/Kinesis, :4567 PostgreSQL)\n"
+             "  streamlake <command> --help   the options of one command\n"
+             "Docs: README.md and docs/ in the source tree.");
 
   ServeFlags sf;
   auto add_serve_flags = [&](CLI::App* c) {
@@ -155,6 +145,10 @@ int main(int argc, char** argv) {
   add_serve_flags(serve);
   auto* demo = app.add_subcommand("demo", "run the server with the AWS solution's pipeline and producer");
   add_serve_flags(demo);
+  demo->add_option("--rate", sf.demo_rate, "records per second the producer sends (default 100)");
+  demo->footer("Then open the notebook address it prints, or query with psql/curl (commands are printed).");
+  serve->footer("Then: create a stream with the AWS CLI, `streamlake produce`, and query with `streamlake sql`\n"
+                "or psql (see README.md). Credentials are in DATA/credentials.");
 
   sl::cli::ProduceOptions po;
   std::string data_dir = "data";
@@ -182,6 +176,7 @@ int main(int argc, char** argv) {
   std::string sql_data_dir = "data";
   auto* sqlc = app.add_subcommand("sql", "SQL shell over the HTTP API (reads statements from stdin)");
   sqlc->add_option("-c,--command", qo.command, "run these statements and exit");
+  sqlc->add_option("-f,--file", qo.file, "run the statements in this file and exit (e.g. examples/aws_solution.sql)");
   sqlc->add_option("--endpoint", qo.endpoint, "server (default http://127.0.0.1:4566)");
   sqlc->add_option("--credentials", qo.credentials_file, "credentials file (default DATA/credentials)");
   sqlc->add_option("--data", sql_data_dir, "data directory whose credentials to use (default ./data)");
@@ -189,6 +184,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (app.get_subcommands().empty()) {
+    std::printf("%s", app.help().c_str());
+    return 0;
+  }
   if (certs->parsed()) return sl::cli::make_self_signed(certs_dir, cert_names, cert_days) ? 0 : 1;
   if (sqlc->parsed()) {
     if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";

@@ -44,7 +44,9 @@ bool resolve_target(const ProduceOptions& o, Target* t) {
   }
   auto kp = server::read_credentials_file(o.credentials_file);
   if (!kp.ok()) {
-    std::fprintf(stderr, "produce: %s\n", kp.status().message().c_str());
+    std::fprintf(stderr, "produce: %s\nproduce: hint: the server writes DATA/credentials when it first starts; "
+                 "pass --data with the server's data directory, or --credentials FILE.\n",
+                 kp.status().message().c_str());
     return false;
   }
   t->kp = *kp;
@@ -106,6 +108,22 @@ std::string make_sample_record(uint64_t& rng, int64_t ts_ms, bool json) {
   return buf;
 }
 
+// What a newcomer should do about an error answer.
+void print_produce_hint(const ProduceOptions& o, const std::string& body) {
+  if (body.find("ResourceNotFoundException") != std::string::npos)
+    std::fprintf(stderr,
+                 "produce: hint: stream '%s' does not exist. Create it first:\n"
+                 "  aws --endpoint-url %s kinesis create-stream --stream-name %s --shard-count 2\n"
+                 "or run `streamlake demo`, which creates the stream 'sales' and its pipeline.\n",
+                 o.stream.c_str(), o.endpoint.c_str(), o.stream.c_str());
+  else if (body.find("UnrecognizedClientException") != std::string::npos ||
+           body.find("InvalidSignatureException") != std::string::npos)
+    std::fprintf(stderr,
+                 "produce: hint: the server does not know the key pair in %s. Use the credentials file of the "
+                 "server's data directory (--data DIR or --credentials FILE).\n",
+                 o.credentials_file.c_str());
+}
+
 int run_produce(const ProduceOptions& o, const volatile bool* stop) {
   Target t;
   if (!resolve_target(o, &t)) return 2;
@@ -119,7 +137,8 @@ int run_produce(const ProduceOptions& o, const volatile bool* stop) {
   }
   auto client = net::HttpClient::connect(t.host, t.port);
   if (!client.ok()) {
-    std::fprintf(stderr, "produce: cannot connect to %s: %s\n", o.endpoint.c_str(),
+    std::fprintf(stderr, "produce: cannot connect to %s: %s\nproduce: hint: is the server running? Start it with "
+                 "`streamlake serve` (or `streamlake demo`), or pass --endpoint.\n", o.endpoint.c_str(),
                  client.status().message().c_str());
     return 1;
   }
@@ -157,6 +176,7 @@ int run_produce(const ProduceOptions& o, const volatile bool* stop) {
       }
       if (resp->status != 200) {
         std::fprintf(stderr, "produce: PutRecords answered %d: %s\n", resp->status, resp->body.c_str());
+        print_produce_hint(o, resp->body);
         return 1;
       }
       // FailedRecordCount is reported; failed records are counted, not retried.

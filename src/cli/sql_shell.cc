@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -115,6 +117,9 @@ bool run_one(net::HttpClient& client, const std::string& host_header, const std:
     std::fprintf(stderr, "sql: HTTP %d: %s\n", resp->status, resp->body.c_str());
     return false;
   }
+  if (resp->status == 401)
+    std::fprintf(stderr, "sql: hint: the server refused these credentials; use the credentials file of the "
+                 "server's data directory (--data DIR or --credentials FILE).\n");
   if (doc.contains("error")) {
     const auto& e = doc["error"];
     std::fprintf(stderr, "ERROR:  %s (SQLSTATE %s)\n", e.value("message", std::string()).c_str(),
@@ -168,7 +173,67 @@ std::vector<std::string> split_statements(const std::string& text, std::string* 
   return out;
 }
 
+class HttpSqlClient final : public SqlClient {
+ public:
+  HttpSqlClient(net::HttpClient client, std::string host_header, std::string auth)
+      : client_(std::move(client)), host_header_(std::move(host_header)), auth_(std::move(auth)) {}
+
+  SqlRows query(const std::string& sql) override {
+    SqlRows out;
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = req.path = "/v1/sql";
+    req.headers.emplace_back("host", host_header_);
+    req.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+    req.headers.emplace_back("authorization", auth_);
+    req.body = sql;
+    auto resp = client_.send(req);
+    if (!resp.ok()) {
+      out.error = "request failed: " + resp.status().message();
+      return out;
+    }
+    auto doc = nlohmann::json::parse(resp->body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      out.error = "HTTP " + std::to_string(resp->status) + ": " + resp->body.substr(0, 200);
+      return out;
+    }
+    if (doc.contains("error")) {
+      const auto& e = doc["error"];
+      out.error = e.value("message", std::string()) + " (SQLSTATE " + e.value("code", std::string()) + ")";
+    }
+    if (doc.contains("columns"))
+      for (auto& c : doc["columns"]) out.columns.push_back(c.value("name", std::string()));
+    if (doc.contains("rows"))
+      for (auto& r : doc["rows"]) {
+        std::vector<std::string> line;
+        for (auto& v : r) line.push_back(cell_text(v));
+        out.rows.push_back(std::move(line));
+      }
+    return out;
+  }
+
+ private:
+  net::HttpClient client_;
+  std::string host_header_, auth_;
+};
+
 }  // namespace
+
+int SqlRows::column(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); i++)
+    if (columns[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+Result<std::unique_ptr<SqlClient>> SqlClient::connect(const std::string& endpoint, const std::string& credentials_file) {
+  std::string host;
+  uint16_t port;
+  if (!parse_http_endpoint(endpoint, &host, &port)) return invalid_argument("bad endpoint " + endpoint);
+  SL_ASSIGN_OR_RETURN(auto kp, server::read_credentials_file(credentials_file));
+  SL_ASSIGN_OR_RETURN(auto client, net::HttpClient::connect(host, port));
+  return std::unique_ptr<SqlClient>(std::make_unique<HttpSqlClient>(
+      std::move(client), host + ":" + std::to_string(port), "Basic " + base64_encode(kp.access_key + ":" + kp.secret)));
+}
 
 int run_sql_shell(const SqlShellOptions& o) {
   std::string host;
@@ -179,19 +244,34 @@ int run_sql_shell(const SqlShellOptions& o) {
   }
   auto kp = server::read_credentials_file(o.credentials_file);
   if (!kp.ok()) {
-    std::fprintf(stderr, "sql: %s\n", kp.status().message().c_str());
+    std::fprintf(stderr, "sql: %s\nsql: hint: the server writes DATA/credentials when it first starts; pass "
+                 "--data with the server's data directory, or --credentials FILE.\n",
+                 kp.status().message().c_str());
     return 2;
   }
   std::string auth = "Basic " + base64_encode(kp->access_key + ":" + kp->secret);
   auto client = net::HttpClient::connect(host, port);
   if (!client.ok()) {
-    std::fprintf(stderr, "sql: cannot connect to %s: %s\n", o.endpoint.c_str(), client.status().message().c_str());
+    std::fprintf(stderr, "sql: cannot connect to %s: %s\nsql: hint: is the server running? Start it with "
+                 "`streamlake serve` (or `streamlake demo`), or pass --endpoint.\n",
+                 o.endpoint.c_str(), client.status().message().c_str());
     return 1;
   }
   std::string host_header = host + ":" + std::to_string(port);
-  if (!o.command.empty()) {
+  std::string script = o.command;
+  if (!o.file.empty()) {
+    std::ifstream in(o.file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "sql: cannot read %s\n", o.file.c_str());
+      return 2;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    script = text.str();
+  }
+  if (!script.empty() || !o.file.empty()) {
     std::string rest;
-    auto stmts = split_statements(o.command, &rest);
+    auto stmts = split_statements(script, &rest);
     if (rest.find_first_not_of(" \t\r\n") != std::string::npos) stmts.push_back(rest);
     bool ok = true;
     for (auto& s : stmts) ok = run_one(*client, host_header, auth, s, o.format) && ok;

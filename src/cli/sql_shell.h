@@ -1,7 +1,11 @@
 // `streamlake sql`: a client shell over the HTTP SQL API (POST /v1/sql).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "util/status.h"
 
 namespace sl::cli {
 
@@ -9,9 +13,29 @@ struct SqlShellOptions {
   std::string endpoint = "http://127.0.0.1:4566";
   std::string credentials_file;  // AWS shared-credentials file; Basic auth access_key:secret
   std::string command;           // -c: run this and exit
+  std::string file;              // -f: run the statements in this file and exit
   std::string format = "table";  // table | json | csv
 };
 
 int run_sql_shell(const SqlShellOptions& opts);
+
+// The rows of one statement, every value as text (NULL as an empty optional-less "").
+struct SqlRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  std::string error;  // "message (SQLSTATE xxxxx)" when the statement failed
+  bool ok() const { return error.empty(); }
+  // The column's index, or -1.
+  int column(const std::string& name) const;
+};
+
+// A connection to the HTTP SQL API for programs (the demo's status line). One thread.
+class SqlClient {
+ public:
+  static Result<std::unique_ptr<SqlClient>> connect(const std::string& endpoint, const std::string& credentials_file);
+  virtual ~SqlClient() = default;
+  // Runs one statement. Transport failures come back as error too.
+  virtual SqlRows query(const std::string& sql) = 0;
+};
 
 }  // namespace sl::cli
