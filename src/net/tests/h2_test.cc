@@ -239,7 +239,7 @@ TEST(Http2, BadPrefaceFollowUpIsClosedNotCrashed) {
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::make_self_signed(&cert_, &key_)) GTEST_SKIP() << "openssl CLI not available";
+    if (!testing::make_self_signed(&cert_, &key_)) FAIL() << "openssl CLI not available (scripts/bootstrap installs it)";
     ServerOptions o;
     o.tls_cert_file = cert_;
     o.tls_key_file = key_;
@@ -288,7 +288,7 @@ TEST_F(TlsTest, NoAlpnFallsBackToHttp11AndPlaintextIsRejected) {
 }
 
 TEST(RealPeers, CurlHttp2PriorKnowledge) {
-  if (!testing::have_command("curl")) GTEST_SKIP() << "curl not installed";
+  if (!testing::have_command("curl")) FAIL() << "curl not installed (scripts/bootstrap installs it)";
   auto srv = start(echo);
   int rc;
   std::string out = testing::run_command(
@@ -308,7 +308,7 @@ TEST(RealPeers, CurlHttp2PriorKnowledge) {
 }
 
 TEST(RealPeers, NodeHttp2Client) {
-  if (!testing::have_command("node")) GTEST_SKIP() << "node not installed";
+  if (!testing::have_command("node")) FAIL() << "node not installed (scripts/bootstrap installs it)";
   auto srv = start(echo);
   std::string js =
       "const h=require('http2');const c=h.connect('http://127.0.0.1:" +
