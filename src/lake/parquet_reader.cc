@@ -455,6 +455,150 @@ ColumnStats chunk_stats(const ColumnDesc& d, const meta::ColumnMetaData& md) {
   return s;
 }
 
+// ---- encodings of other writers (data page v2): transcoded to PLAIN ---------------
+
+// A bounded cursor over a page's bytes.
+struct Cursor {
+  const uint8_t* p;
+  const uint8_t* end;
+  bool varint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p >= end) return false;
+      uint8_t b = *p++;
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  }
+};
+
+// Bits [off, off + bw) of p (LSB first), bw <= 64; the caller checked the bytes exist.
+inline uint64_t read_bits(const uint8_t* p, uint64_t off, int bw) {
+  uint64_t v = 0;
+  int got = 0;
+  while (got < bw) {
+    uint64_t bit = off + static_cast<uint64_t>(got);
+    int sh = static_cast<int>(bit & 7);
+    int take = std::min(8 - sh, bw - got);
+    uint64_t part = (p[bit >> 3] >> sh) & ((1u << take) - 1);
+    v |= part << got;
+    got += take;
+  }
+  return v;
+}
+
+// DELTA_BINARY_PACKED: exactly n values appended to *out as `width`-byte (4 or 8)
+// little-endian integers; *used is the bytes consumed. Returns "" or why not.
+std::string delta_binary_to_plain(const uint8_t* data, size_t size, size_t n, int width, std::string* out,
+                                  size_t* used) {
+  Cursor c{data, data + size};
+  uint64_t block, mbs, total, first_zz;
+  if (!c.varint(&block) || !c.varint(&mbs) || !c.varint(&total) || !c.varint(&first_zz)) {
+    return "truncated DELTA_BINARY_PACKED header";
+  }
+  if (block == 0 || mbs == 0 || block > (1u << 20) || block % mbs != 0 || (block / mbs) % 8 != 0) {
+    return "bad DELTA_BINARY_PACKED block layout";
+  }
+  if (total != n) return "DELTA_BINARY_PACKED holds " + std::to_string(total) + " values, expected " + std::to_string(n);
+  const uint64_t per_mini = block / mbs;
+  out->reserve(out->size() + n * static_cast<size_t>(width));
+  auto emit = [&](uint64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    out->append(b, static_cast<size_t>(width));
+  };
+  uint64_t last = (first_zz >> 1) ^ (~(first_zz & 1) + 1);
+  size_t count = 0;
+  if (n > 0) {
+    emit(last);
+    count = 1;
+  }
+  std::vector<uint8_t> widths(mbs);
+  while (count < n) {
+    uint64_t min_zz;
+    if (!c.varint(&min_zz)) return "truncated DELTA_BINARY_PACKED block";
+    uint64_t min_delta = (min_zz >> 1) ^ (~(min_zz & 1) + 1);
+    if (static_cast<uint64_t>(c.end - c.p) < mbs) return "truncated DELTA_BINARY_PACKED bit widths";
+    std::memcpy(widths.data(), c.p, mbs);
+    c.p += mbs;
+    for (uint64_t m = 0; m < mbs && count < n; m++) {
+      int bw = widths[m];
+      if (bw > 64) return "DELTA_BINARY_PACKED bit width beyond 64";
+      uint64_t bytes = per_mini * static_cast<uint64_t>(bw) / 8;
+      if (static_cast<uint64_t>(c.end - c.p) < bytes) return "truncated DELTA_BINARY_PACKED miniblock";
+      for (uint64_t j = 0; j < per_mini && count < n; j++) {
+        uint64_t d = bw == 0 ? 0 : read_bits(c.p, j * static_cast<uint64_t>(bw), bw);
+        last = last + min_delta + d;  // wraps as the format intends
+        emit(last);
+        count++;
+      }
+      c.p += bytes;
+    }
+  }
+  *used = static_cast<size_t>(c.p - data);
+  return {};
+}
+
+constexpr size_t kMaxTranscodedBytes = 256u << 20;
+
+// DELTA_LENGTH_BYTE_ARRAY: n lengths (delta) then the bytes; appended as PLAIN.
+std::string delta_length_to_plain(const uint8_t* data, size_t size, size_t n, std::string* out, size_t* used) {
+  std::string lens;
+  size_t u = 0;
+  std::string why = delta_binary_to_plain(data, size, n, 4, &lens, &u);
+  if (!why.empty()) return why;
+  size_t pos = u;
+  for (size_t i = 0; i < n; i++) {
+    int32_t len;
+    std::memcpy(&len, lens.data() + 4 * i, 4);
+    if (len < 0 || static_cast<size_t>(len) > size - pos) return "DELTA_LENGTH_BYTE_ARRAY length beyond the page";
+    put_u32le(out, static_cast<uint32_t>(len));
+    out->append(reinterpret_cast<const char*>(data + pos), static_cast<size_t>(len));
+    pos += static_cast<size_t>(len);
+  }
+  *used = pos;
+  return {};
+}
+
+// DELTA_BYTE_ARRAY: n prefix lengths (delta), then the suffixes as DELTA_LENGTH_BYTE_ARRAY.
+std::string delta_byte_array_to_plain(const uint8_t* data, size_t size, size_t n, std::string* out) {
+  std::string prefixes, suffixes;
+  size_t u = 0, u2 = 0;
+  std::string why = delta_binary_to_plain(data, size, n, 4, &prefixes, &u);
+  if (!why.empty()) return why;
+  why = delta_length_to_plain(data + u, size - u, n, &suffixes, &u2);
+  if (!why.empty()) return why;
+  std::string prev, cur;
+  size_t spos = 0;
+  for (size_t i = 0; i < n; i++) {
+    int32_t pre;
+    std::memcpy(&pre, prefixes.data() + 4 * i, 4);
+    uint32_t slen = load_u32le(reinterpret_cast<const uint8_t*>(suffixes.data()) + spos);
+    if (pre < 0 || static_cast<size_t>(pre) > prev.size()) return "DELTA_BYTE_ARRAY prefix beyond the previous value";
+    cur.assign(prev, 0, static_cast<size_t>(pre));
+    cur.append(suffixes, spos + 4, slen);
+    spos += 4 + slen;
+    if (out->size() + cur.size() > kMaxTranscodedBytes) return "DELTA_BYTE_ARRAY values too large";
+    put_u32le(out, static_cast<uint32_t>(cur.size()));
+    out->append(cur);
+    prev.swap(cur);
+  }
+  return {};
+}
+
+// BYTE_STREAM_SPLIT: byte k of value i is at k * n + i.
+std::string byte_stream_split_to_plain(const uint8_t* data, size_t size, size_t n, size_t width, std::string* out) {
+  if (width == 0 || n > size / width) return "BYTE_STREAM_SPLIT data too short";
+  size_t start = out->size();
+  out->resize(start + n * width);
+  char* dst = out->data() + start;
+  for (size_t k = 0; k < width; k++) {
+    for (size_t i = 0; i < n; i++) dst[i * width + k] = static_cast<char>(data[k * n + i]);
+  }
+  return {};
+}
+
 // Limits beyond which a file is treated as corrupt rather than allocated for.
 constexpr uint64_t kMaxFooterBytes = 256u << 20;
 constexpr int64_t kMaxPageBytes = 1ll << 30;
@@ -789,6 +933,43 @@ class ReaderImpl final : public Reader {
         defs = defs_.data();
       }
 
+      // Other writers' v2 encodings become PLAIN first.
+      if (encoding == meta::kDeltaBinaryPacked || encoding == meta::kDeltaLengthByteArray ||
+          encoding == meta::kDeltaByteArray || encoding == meta::kByteStreamSplit) {
+        transcoded_.clear();
+        std::string why;
+        size_t used = 0;
+        if (encoding == meta::kDeltaBinaryPacked && (d.physical == meta::kInt32 || d.physical == meta::kInt64)) {
+          why = delta_binary_to_plain(values, values_size, nv, d.physical == meta::kInt32 ? 4 : 8, &transcoded_, &used);
+        } else if (encoding == meta::kDeltaLengthByteArray && d.physical == meta::kByteArray) {
+          why = delta_length_to_plain(values, values_size, nv, &transcoded_, &used);
+        } else if (encoding == meta::kDeltaByteArray &&
+                   (d.physical == meta::kByteArray || d.physical == meta::kFixedLenByteArray)) {
+          why = delta_byte_array_to_plain(values, values_size, nv, &transcoded_);
+          if (why.empty() && d.physical == meta::kFixedLenByteArray) {
+            // PLAIN FIXED_LEN_BYTE_ARRAY has no length prefixes: drop them, check widths.
+            std::string fixed;
+            size_t pos = 0;
+            for (size_t k = 0; k < nv && why.empty(); k++) {
+              uint32_t l = load_u32le(reinterpret_cast<const uint8_t*>(transcoded_.data()) + pos);
+              if (l != static_cast<uint32_t>(d.type_length)) why = "DELTA_BYTE_ARRAY value of a bad width";
+              fixed.append(transcoded_, pos + 4, l);
+              pos += 4 + l;
+            }
+            transcoded_.swap(fixed);
+          }
+        } else if (encoding == meta::kByteStreamSplit && plain_width(d) > 0 && d.physical != meta::kInt96) {
+          why = byte_stream_split_to_plain(values, values_size, nv, plain_width(d), &transcoded_);
+        } else {
+          return Status(Errc::kUnsupported, "value encoding " + std::to_string(encoding) + " on " +
+                                                physical_name(d.physical) + " is not supported");
+        }
+        if (!why.empty()) return corruption(why);
+        values = reinterpret_cast<const uint8_t*>(transcoded_.data());
+        values_size = transcoded_.size();
+        encoding = meta::kPlain;
+      }
+
       // Values (a PLAIN page must hold at least the bytes its count needs).
       if (encoding == meta::kPlain) {
         size_t w = C == Conv::kBool ? 0 : (C == Conv::kBytes || d.physical == meta::kByteArray) ? 4 : plain_width(d);
@@ -882,7 +1063,7 @@ class ReaderImpl final : public Reader {
   std::vector<ColumnDesc> cols_;
   std::vector<RowGroupInfo> infos_;
   Compressor comp_;
-  std::string chunk_, page_;
+  std::string chunk_, page_, transcoded_;
   std::vector<uint8_t> defs_;
   std::vector<uint32_t> idx_;
   std::vector<uint8_t> s_u8_;
