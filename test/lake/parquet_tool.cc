@@ -5,6 +5,7 @@
 //                             NAME.expected with the rows written, in the dump format
 //   parquet_tool dump FILE    prints the rows our reader returns
 //   parquet_tool meta FILE    prints the schema, row groups and statistics
+//   parquet_tool seeds DIR    writes small files for the fuzz seed corpus
 //
 // Dump format: a first line of name:type cells, then one line per row; cells are
 // tab-separated, NULL is \N, booleans true/false, integers and numerics in decimal, real
@@ -163,12 +164,39 @@ int write_all(const std::string& dir) {
   return 0;
 }
 
+int write_seeds(const std::string& dir) {
+  ::mkdir(dir.c_str(), 0755);
+  for (Codec codec : {Codec::kNone, Codec::kSnappy, Codec::kGzip, Codec::kZstd}) {
+    for (bool dict : {true, false}) {
+      WriteOptions o;
+      o.codec = codec;
+      o.dictionary = dict;
+      o.row_group_rows = 20;
+      o.page_bytes = 64;
+      std::string name = dir + "/ours_" + codec_name(codec) + (dict ? "_dict" : "_plain") + ".parquet";
+      auto chunks = testdata::make_chunks(testdata::all_types_schema(codec != Codec::kGzip), 45);
+      auto out = testing::FileWriter::create(name);
+      if (!out.ok()) return fail(out.status());
+      auto w = Writer::open(std::move(*out), testdata::all_types_schema(codec != Codec::kGzip), o);
+      if (!w.ok()) return fail(w.status());
+      for (auto& c : chunks) {
+        Status st = (*w)->write(c);
+        if (!st.ok()) return fail(st);
+      }
+      auto s = (*w)->finish();
+      if (!s.ok()) return fail(s.status());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "write") return write_all(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "dump") return dump(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "meta") return meta(argv[2]);
-  std::fprintf(stderr, "usage: parquet_tool write DIR | dump FILE | meta FILE\n");
+  if (argc == 3 && std::string(argv[1]) == "seeds") return write_seeds(argv[2]);
+  std::fprintf(stderr, "usage: parquet_tool write DIR | dump FILE | meta FILE | seeds DIR\n");
   return 2;
 }
