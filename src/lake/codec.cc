@@ -31,6 +31,17 @@ bool codec_from_thrift(int id, Codec* out) {
 struct Compressor::Contexts {
   ZSTD_CCtx* zc = nullptr;
   ZSTD_DCtx* zd = nullptr;
+  // Compression output before it is copied out: a std::string would zero-fill the whole
+  // bound on every resize.
+  std::unique_ptr<char[]> buf;
+  size_t cap = 0;
+  char* reserve(size_t n) {
+    if (n > cap) {
+      buf = std::make_unique_for_overwrite<char[]>(n);
+      cap = n;
+    }
+    return buf.get();
+  }
   ~Contexts() {
     if (zc) ZSTD_freeCCtx(zc);
     if (zd) ZSTD_freeDCtx(zd);
@@ -98,20 +109,21 @@ Status Compressor::compress(Codec c, int level, std::string_view in, std::string
       out->assign(in.data(), in.size());
       return Status::OK();
     case Codec::kSnappy: {
-      out->resize(snappy::MaxCompressedLength(in.size()));
+      char* b = ctx_->reserve(snappy::MaxCompressedLength(in.size()));
       size_t n = 0;
-      snappy::RawCompress(in.data(), in.size(), out->data(), &n);
-      out->resize(n);
+      snappy::RawCompress(in.data(), in.size(), b, &n);
+      out->assign(b, n);
       return Status::OK();
     }
     case Codec::kGzip:
       return gzip_compress(level < 0 || level > 9 ? 6 : level, in, out);
     case Codec::kZstd: {
       if (!ctx_->zc) ctx_->zc = ZSTD_createCCtx();
-      out->resize(ZSTD_compressBound(in.size()));
-      size_t n = ZSTD_compressCCtx(ctx_->zc, out->data(), out->size(), in.data(), in.size(), level);
+      size_t bound = ZSTD_compressBound(in.size());
+      char* b = ctx_->reserve(bound);
+      size_t n = ZSTD_compressCCtx(ctx_->zc, b, bound, in.data(), in.size(), level);
       if (ZSTD_isError(n)) return internal_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-      out->resize(n);
+      out->assign(b, n);
       return Status::OK();
     }
   }

@@ -299,23 +299,41 @@ class ColumnWriter final : public ColumnWriterBase {
 
   Status append(const exec::Vector& v, size_t from, size_t n) override {
     const S* src = v.data<S>();
-    const bool nullable = field_.nullable;
     const bool all_valid = v.all_valid();
-    if (nullable) levels_.reserve(levels_.size() + n);
-    for (size_t i = from; i < from + n; i++) {
-      if (!all_valid && !v.is_valid(i)) {
-        levels_.push_back(0);
-        page_nulls_++;
-        continue;
+    if (field_.nullable) {
+      size_t at = levels_.size();
+      levels_.resize(at + n, 1);
+      if (!all_valid) {
+        for (size_t i = 0; i < n; i++) {
+          if (!v.is_valid(from + i)) {
+            levels_[at + i] = 0;
+            page_nulls_++;
+          }
+        }
       }
-      if (nullable) levels_.push_back(1);
-      P p;
-      if (!to_parquet(src[i], &p)) {
-        return invalid_argument("column \"" + field_.name + "\": value out of the range Parquet can hold");
+    }
+    // Tight loops per mode; rows that are NULL are skipped (their level is 0).
+    if (dict_mode_) {
+      size_t at = idx_.size();
+      idx_.resize(at + n);
+      uint32_t* out = idx_.data() + at;
+      size_t k = 0;
+      for (size_t i = from; i < from + n; i++) {
+        if (!all_valid && !v.is_valid(i)) continue;
+        P p;
+        if (!to_parquet(src[i], &p)) return out_of_range();
+        page_mm_.add(p);
+        out[k++] = dict_index(p);
       }
-      page_mm_.add(p);
-      if (dict_mode_) idx_.push_back(dict_index(p));
-      else plain_put(&plain_, p);
+      idx_.resize(at + k);
+    } else {
+      for (size_t i = from; i < from + n; i++) {
+        if (!all_valid && !v.is_valid(i)) continue;
+        P p;
+        if (!to_parquet(src[i], &p)) return out_of_range();
+        page_mm_.add(p);
+        plain_put(&plain_, p);
+      }
     }
     page_rows_ += static_cast<uint32_t>(n);
     if (dict_mode_ && dict_plain_.size() > opt_.dictionary_max_bytes) {
@@ -331,7 +349,7 @@ class ColumnWriter final : public ColumnWriterBase {
   }
 
   uint64_t buffered_bytes() const override {
-    return pages_bytes_ + page_estimate() + dict_plain_.size() + slots_.size() * 4 + dict_vals_.size() * sizeof(P);
+    return pages_bytes_ + page_estimate() + dict_plain_.size() + slots_.size() * sizeof(Slot) + dict_vals_.size() * sizeof(P);
   }
 
   Status finish_chunk(ObjectWriter* out, uint64_t offset, ChunkOut* result) override {
@@ -362,7 +380,7 @@ class ColumnWriter final : public ColumnWriterBase {
       uncompressed += static_cast<int64_t>(header_.size() + body_.size());
     }
     md.data_page_offset = static_cast<int64_t>(pos);
-    for (auto& p : pages_) SL_RETURN_IF_ERROR(out->append(p));
+    for (size_t i = 0; i < npages_; i++) SL_RETURN_IF_ERROR(out->append(pages_[i]));
     pos += pages_bytes_;
     uncompressed += pages_uncompressed_;
     md.total_uncompressed_size = uncompressed;
@@ -385,7 +403,7 @@ class ColumnWriter final : public ColumnWriterBase {
     }
     result->chunk.meta_data = std::move(md);
 
-    pages_.clear();
+    npages_ = 0;  // the page buffers stay allocated for the next row group
     pages_bytes_ = 0;
     pages_uncompressed_ = 0;
     chunk_rows_ = chunk_nulls_ = 0;
@@ -397,12 +415,16 @@ class ColumnWriter final : public ColumnWriterBase {
   }
 
  private:
+  Status out_of_range() const {
+    return invalid_argument("column \"" + field_.name + "\": value out of the range Parquet can hold");
+  }
+
   uint64_t page_estimate() const {
     return levels_.size() / 8 + (dict_mode_ ? idx_.size() * 2 : plain_.size());
   }
 
   void reset_dictionary() {
-    slots_.clear();
+    std::fill(slots_.begin(), slots_.end(), Slot{});
     dict_plain_.clear();
     dict_vals_.clear();
     dict_str_.clear();
@@ -414,28 +436,47 @@ class ColumnWriter final : public ColumnWriterBase {
     else return dict_vals_[i];
   }
 
+  // Open addressing, linear probing. Fixed-width values are stored in the slots beside
+  // their index (one cache line per probe); strings are compared through their offsets.
+  struct Slot {
+    std::conditional_t<kIsString, uint64_t, P> key{};  // strings: the hash
+    uint32_t idx1 = 0;                                  // index + 1; 0: empty
+  };
+
   void grow_slots() {
     size_t cap = slots_.empty() ? 1024 : slots_.size() * 2;
-    slots_.assign(cap, 0);
+    if (dict_n_ == 0 && !slots_.empty()) cap = slots_.size();  // reused from the last chunk
+    slots_.assign(cap, Slot{});
     for (uint32_t i = 0; i < dict_n_; i++) {
-      size_t s = hash_of(dict_value(i)) & (cap - 1);
-      while (slots_[s] != 0) s = (s + 1) & (cap - 1);
-      slots_[s] = i + 1;
+      P v = dict_value(i);
+      uint64_t hv = hash_of(v);
+      size_t s = hv & (cap - 1);
+      while (slots_[s].idx1 != 0) s = (s + 1) & (cap - 1);
+      if constexpr (kIsString) slots_[s].key = hv;
+      else slots_[s].key = v;
+      slots_[s].idx1 = i + 1;
     }
   }
 
   uint32_t dict_index(const P& v) {
     if ((dict_n_ + 1) * 2 > slots_.size()) grow_slots();
     const size_t mask = slots_.size() - 1;
-    size_t s = hash_of(v) & mask;
+    const uint64_t hv = hash_of(v);
+    size_t s = hv & mask;
     while (true) {
-      uint32_t e = slots_[s];
-      if (e == 0) break;
-      if (same(dict_value(e - 1), v)) return e - 1;
+      const Slot& e = slots_[s];
+      if (e.idx1 == 0) break;
+      if constexpr (kIsString) {
+        if (e.key == hv && dict_value(e.idx1 - 1) == v) return e.idx1 - 1;
+      } else {
+        if (same(e.key, v)) return e.idx1 - 1;
+      }
       s = (s + 1) & mask;
     }
     uint32_t id = dict_n_++;
-    slots_[s] = id + 1;
+    if constexpr (kIsString) slots_[s].key = hv;
+    else slots_[s].key = v;
+    slots_[s].idx1 = id + 1;
     if constexpr (kIsString) {
       put_u32le(&dict_plain_, static_cast<uint32_t>(v.size()));
       dict_str_.emplace_back(static_cast<uint32_t>(dict_plain_.size()), static_cast<uint32_t>(v.size()));
@@ -486,13 +527,13 @@ class ColumnWriter final : public ColumnWriterBase {
     d.statistics.emplace();
     d.statistics->null_count = page_nulls_;
     page_mm_.fill(&*d.statistics);
-    std::string page;
-    page.reserve(64 + comp_buf_.size());
+    if (npages_ == pages_.size()) pages_.emplace_back();
+    std::string& page = pages_[npages_++];
+    page.clear();
     meta::encode(h, &page);
     pages_uncompressed_ += static_cast<int64_t>(page.size() + body_.size());
     page.append(comp_buf_);
     pages_bytes_ += page.size();
-    pages_.push_back(std::move(page));
     (dict ? dict_pages_ : plain_pages_)++;
     chunk_rows_ += page_rows_;
     chunk_nulls_ += page_nulls_;
@@ -520,7 +561,8 @@ class ColumnWriter final : public ColumnWriterBase {
   MinMax<P> page_mm_;
 
   // the open chunk
-  std::vector<std::string> pages_;
+  std::vector<std::string> pages_;  // [0, npages_) hold this chunk's pages
+  size_t npages_ = 0;
   uint64_t pages_bytes_ = 0;
   int64_t pages_uncompressed_ = 0;
   int64_t chunk_rows_ = 0, chunk_nulls_ = 0;
@@ -532,7 +574,7 @@ class ColumnWriter final : public ColumnWriterBase {
   std::string dict_plain_;
   std::vector<P> dict_vals_;                               // fixed-width values
   std::vector<std::pair<uint32_t, uint32_t>> dict_str_;    // strings: offset, length
-  std::vector<uint32_t> slots_;
+  std::vector<Slot> slots_;
   uint32_t dict_n_ = 0;
 
   // scratch
