@@ -118,7 +118,11 @@ class Reader {
   virtual size_t num_row_groups() const = 0;
   virtual const RowGroupInfo& row_group(size_t i) const = 0;
   // Decodes the given columns (indexes into schema()) of row group i into chunks of at
-  // most exec::kVectorSize rows, each with exactly those columns in that order.
+  // most exec::kVectorSize rows, each with exactly those columns in that order. *out is
+  // replaced; the vectors of chunks already in it (the previous row group's, same
+  // columns) are reused, which saves allocating and zeroing them again. NULL rows hold a
+  // zero value. Errors: kCorruption / kUnsupported naming the file and the column,
+  // kInvalidArgument for a bad index; the store's errors as they are.
   virtual Status read_row_group(size_t i, const std::vector<size_t>& columns,
                                 std::vector<exec::DataChunk>* out) = 0;
 };

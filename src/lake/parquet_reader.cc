@@ -607,9 +607,12 @@ constexpr int64_t kMaxRowGroupRows = int64_t{1} << 31;
 // ---- the reader ---------------------------------------------------------------------
 
 // Output of one column of a row group: vectors of kVectorSize rows, filled in order.
+// Vectors of the caller's previous chunks are reused (their buffers were allocated and
+// touched already); every row is written, NULL rows with a zero value.
 struct ColumnOut {
-  explicit ColumnOut(exec::LogicalType t) : type(t) {}
+  ColumnOut(exec::LogicalType t, std::vector<exec::Vector>* p) : type(t), pool(p) {}
   exec::LogicalType type;
+  std::vector<exec::Vector>* pool;
   std::vector<exec::Vector> vecs;
   std::shared_ptr<exec::StringHeap> heap;
   size_t rows = 0;
@@ -617,11 +620,23 @@ struct ColumnOut {
   exec::Vector& at(size_t row) {
     size_t k = row / exec::kVectorSize;
     while (vecs.size() <= k) {
-      vecs.emplace_back(type, exec::kVectorSize);
+      if (!pool->empty()) {
+        vecs.push_back(std::move(pool->back()));
+        pool->pop_back();
+        vecs.back().reset();
+      } else {
+        vecs.emplace_back(type, exec::kVectorSize);
+      }
       if (heap) vecs.back().use_heap(heap);
     }
     return vecs[k];
   }
+};
+
+// Per column: its chunk's bytes and a page's, kept between row groups (so that they keep
+// their size and are not zero-filled again).
+struct ColumnBuffers {
+  std::string chunk, page;
 };
 
 class ReaderImpl final : public Reader {
@@ -665,17 +680,35 @@ class ReaderImpl final : public Reader {
   const RowGroupInfo& row_group(size_t i) const override { return infos_.at(i); }
 
   Status read_row_group(size_t i, const std::vector<size_t>& columns, std::vector<exec::DataChunk>* out) override {
-    out->clear();
-    if (i >= infos_.size()) return invalid_argument("row group " + std::to_string(i) + " out of range");
+    if (i >= infos_.size()) {
+      out->clear();
+      return invalid_argument("row group " + std::to_string(i) + " out of range");
+    }
     for (size_t c : columns) {
-      if (c >= cols_.size()) return invalid_argument("column " + std::to_string(c) + " out of range");
+      if (c >= cols_.size()) {
+        out->clear();
+        return invalid_argument("column " + std::to_string(c) + " out of range");
+      }
     }
     const auto& rg = fm_.row_groups[i];
     const size_t rows = static_cast<size_t>(rg.num_rows);
+    // The caller's previous chunks, if of the same columns, give their vectors back.
+    std::vector<std::vector<exec::Vector>> pools(columns.size());
+    for (auto& chunk : *out) {
+      if (chunk.column_count() != columns.size()) break;
+      for (size_t k = 0; k < columns.size(); k++) {
+        auto& v = chunk.column(k);
+        if (v.type() == cols_[columns[k]].field.type && v.capacity() == exec::kVectorSize) {
+          pools[k].push_back(std::move(v));
+        }
+      }
+    }
+    out->clear();
     std::vector<ColumnOut> outs;
     outs.reserve(columns.size());
-    for (size_t c : columns) {
-      outs.emplace_back(cols_[c].field.type);
+    for (size_t k = 0; k < columns.size(); k++) {
+      size_t c = columns[k];
+      outs.emplace_back(cols_[c].field.type, &pools[k]);
       Status st = read_column(rg, c, rows, &outs.back());
       if (!st.ok()) return st;
     }
@@ -722,6 +755,7 @@ class ReaderImpl final : public Reader {
       if (!why.empty()) return unsupported("column \"" + e.name + "\": " + why);
       schema_.push_back(d.field);
       cols_.push_back(std::move(d));
+      bufs_.emplace_back();
     }
     return Status::OK();
   }
@@ -788,12 +822,13 @@ class ReaderImpl final : public Reader {
     if (!codec_from_thrift(md.codec, &codec)) return unsupported(col + ": compression codec " + std::to_string(md.codec) + " is not supported");
     uint64_t start, len;
     if (!chunk_range(md, &start, &len)) return bad(col + ": column chunk offsets beyond the file");
-    SL_RETURN_IF_ERROR(read_at(start, len, &chunk_));
+    ColumnBuffers& b = bufs_[c];
+    SL_RETURN_IF_ERROR(read_at(start, len, &b.chunk));
     if (d.field.type.is_string() || d.field.type.id == TypeId::kBytea) o->heap = std::make_shared<exec::StringHeap>();
     Status st;
     switch (d.conv) {
 #define SL_CONV(C) \
-  case Conv::C: st = read_pages<Conv::C>(d, codec, rows, o); break;
+  case Conv::C: st = read_pages<Conv::C>(d, codec, rows, &b, o); break;
       SL_CONV(kBool) SL_CONV(kI32) SL_CONV(kI32ToI16) SL_CONV(kI32ToI64) SL_CONV(kU32ToI64) SL_CONV(kI64)
       SL_CONV(kU64) SL_CONV(kMillis) SL_CONV(kNanos) SL_CONV(kInt96) SL_CONV(kF32) SL_CONV(kF64)
       SL_CONV(kBytes) SL_CONV(kFixedBytes) SL_CONV(kDecimalBytes) SL_CONV(kUuid) SL_CONV(kInterval)
@@ -811,10 +846,12 @@ class ReaderImpl final : public Reader {
   }
 
   template <Conv C>
-  Status read_pages(const ColumnDesc& d, Codec codec, size_t rows, ColumnOut* o) {
+  Status read_pages(const ColumnDesc& d, Codec codec, size_t rows, ColumnBuffers* bufs, ColumnOut* o) {
+    std::string& chunk = bufs->chunk;
+    std::string& page = bufs->page;
     using T = typename OutOf<C>::type;
-    const uint8_t* base = reinterpret_cast<const uint8_t*>(chunk_.data());
-    const size_t size = chunk_.size();
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(chunk.data());
+    const size_t size = chunk.size();
     size_t pos = 0;
     std::vector<T> dict;
     bool have_dict = false;
@@ -844,15 +881,15 @@ class ReaderImpl final : public Reader {
         if (dh.encoding != meta::kPlain && dh.encoding != meta::kPlainDictionary) {
           return Status(Errc::kUnsupported, "dictionary encoding " + std::to_string(dh.encoding));
         }
-        SL_RETURN_IF_ERROR(comp_.decompress(codec, payload, usize, &page_));
-        if (dh.num_values < 0 || static_cast<size_t>(dh.num_values) > page_.size() + 1) {
+        SL_RETURN_IF_ERROR(comp_.decompress(codec, payload, usize, &page));
+        if (dh.num_values < 0 || static_cast<size_t>(dh.num_values) > page.size() + 1) {
           return corruption("dictionary of " + std::to_string(dh.num_values) + " values in " +
-                            std::to_string(page_.size()) + " bytes");
+                            std::to_string(page.size()) + " bytes");
         }
         dict.resize(static_cast<size_t>(dh.num_values));
-        const char* sbase = page_.data();
-        if (o->heap && !page_.empty()) sbase = o->heap->add(page_).ptr;
-        std::string why = decode_plain<C>(d, reinterpret_cast<const uint8_t*>(page_.data()), page_.size(), dict.size(),
+        const char* sbase = page.data();
+        if (o->heap && !page.empty()) sbase = o->heap->add(page).ptr;
+        std::string why = decode_plain<C>(d, reinterpret_cast<const uint8_t*>(page.data()), page.size(), dict.size(),
                                           dict.data(), sbase, o->heap.get());
         if (!why.empty()) return corruption("dictionary page: " + why);
         have_dict = true;
@@ -873,9 +910,9 @@ class ReaderImpl final : public Reader {
         if (dp.num_values < 0) return corruption("negative value count");
         n = static_cast<size_t>(dp.num_values);
         encoding = dp.encoding;
-        SL_RETURN_IF_ERROR(comp_.decompress(codec, payload, usize, &page_));
-        const uint8_t* p = reinterpret_cast<const uint8_t*>(page_.data());
-        size_t left = page_.size();
+        SL_RETURN_IF_ERROR(comp_.decompress(codec, payload, usize, &page));
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(page.data());
+        size_t left = page.size();
         if (d.max_def > 0) {
           if (dp.definition_level_encoding != meta::kRle) {
             return Status(Errc::kUnsupported, "definition level encoding " + std::to_string(dp.definition_level_encoding));
@@ -905,13 +942,13 @@ class ReaderImpl final : public Reader {
         levels_size = dl;
         std::string_view rest = payload.substr(rl + dl);
         if (dp.is_compressed && codec != Codec::kNone) {
-          SL_RETURN_IF_ERROR(comp_.decompress(codec, rest, usize - rl - dl, &page_));
+          SL_RETURN_IF_ERROR(comp_.decompress(codec, rest, usize - rl - dl, &page));
         } else {
           if (rest.size() != usize - rl - dl) return corruption("page size differs from its header");
-          page_.assign(rest);
+          page.assign(rest);
         }
-        values = reinterpret_cast<const uint8_t*>(page_.data());
-        values_size = page_.size();
+        values = reinterpret_cast<const uint8_t*>(page.data());
+        values_size = page.size();
         if (d.max_def == 0) levels = nullptr;
       }
       if (n > rows - o->rows) {
@@ -1034,6 +1071,7 @@ class ReaderImpl final : public Reader {
           if (defs[k + j]) {
             dst[row + j] = vals[v++];
           } else {
+            dst[row + j] = T{};
             vec.set_null(row + j);
           }
         }
@@ -1063,7 +1101,8 @@ class ReaderImpl final : public Reader {
   std::vector<ColumnDesc> cols_;
   std::vector<RowGroupInfo> infos_;
   Compressor comp_;
-  std::string chunk_, page_, transcoded_;
+  std::vector<ColumnBuffers> bufs_;
+  std::string transcoded_;
   std::vector<uint8_t> defs_;
   std::vector<uint32_t> idx_;
   std::vector<uint8_t> s_u8_;
