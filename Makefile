@@ -6,11 +6,12 @@ ASAN      := build/asan
 VS2       := build/vs2
 FUZZ      := build/fuzz
 FUZZ_TIME ?= 20
-FUZZ_TARGETS ?= sql_fuzz kinesis_fuzz http_fuzz format_fuzz pg_message_fuzz
-# make test fuzzes the SQL text target (issue 3 asks for it in CI) and the protocol targets;
+FUZZ_TARGETS ?= sql_fuzz kinesis_fuzz http_fuzz format_fuzz pg_message_fuzz parquet_fuzz
+# make test fuzzes the SQL text target (issue 3 asks for it in CI), the protocol targets and
+# the Parquet reader (issue 18);
 # format_fuzz only in `make fuzz-smoke`. A cold ASan+coverage clang build of exec/ and sql/
 # takes ~10 min on 2 cores (ccache makes later runs cheap); see docs/testing.md.
-FUZZ_CI_TARGETS ?= pg_message_fuzz kinesis_fuzz http_fuzz sql_fuzz
+FUZZ_CI_TARGETS ?= pg_message_fuzz kinesis_fuzz http_fuzz sql_fuzz parquet_fuzz
 FUZZ_CI_TIME ?= 15
 CMAKE_GEN := -G Ninja
 
