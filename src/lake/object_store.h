@@ -82,7 +82,7 @@ Result<std::unique_ptr<ObjectStore>> open_local_store(const std::string& root_di
 // AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE).
 struct S3Options {
   std::string endpoint;         // "http://127.0.0.1:4569"; empty: https://s3.<region>.amazonaws.com
-  std::string region = "us-east-1";
+  std::string region;           // empty: from the environment, else "us-east-1"
   bool path_style = true;       // http://host/bucket/key (false: http://bucket.host/key)
   std::string access_key, secret_key, session_token;
   int max_retries = 8;          // 5xx, 429/SlowDown, dropped connections, timeouts
