@@ -20,6 +20,7 @@
 #include <thread>
 #include <utility>
 
+#include "util/aws_credentials.h"
 #include "util/hash.h"
 
 namespace sl::lake {
@@ -301,37 +302,6 @@ std::string multipart_etag(const std::vector<std::string>& part_etags) {
   return hex_lower(md5(concat)) + "-" + std::to_string(part_etags.size());
 }
 
-SharedCredentials parse_shared_credentials(std::string_view ini, std::string_view profile) {
-  SharedCredentials out;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-  };
-  bool in_profile = false;
-  size_t pos = 0;
-  while (pos <= ini.size()) {
-    size_t nl = ini.find('\n', pos);
-    std::string_view line = trim(ini.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? ini.size() + 1 : nl + 1;
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[') {
-      size_t close = line.find(']');
-      std::string_view name = trim(line.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-      in_profile = name == profile;
-      continue;
-    }
-    if (!in_profile) continue;
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
-    if (k == "aws_access_key_id") out.access_key = std::string(v);
-    else if (k == "aws_secret_access_key") out.secret_key = std::string(v);
-    else if (k == "aws_session_token") out.session_token = std::string(v);
-  }
-  return out;
-}
-
 }  // namespace s3
 
 namespace {
@@ -544,12 +514,8 @@ class S3Client {
 
   // HEAD of a full key: size, modification time and ETag.
   Result<ObjectInfo> head(const std::string& full, std::string* etag) {
-    Request req;
-    req.method = "HEAD";
-    req.key = full;
     HttpResponse resp;
-    SL_RETURN_IF_ERROR(execute(req, &resp));
-    if (!resp.success()) return error_status(resp, "HEAD", full);
+    SL_RETURN_IF_ERROR(simple("HEAD", full, {}, &resp));
     ObjectInfo info;
     info.key = full;
     uint64_t size = 0;
@@ -564,23 +530,24 @@ class S3Client {
   }
 
   Result<std::string> get_full(const std::string& full) {
-    Request req;
-    req.method = "GET";
-    req.key = full;
     HttpResponse resp;
-    SL_RETURN_IF_ERROR(execute(req, &resp));
-    if (!resp.success()) return error_status(resp, "GET", full);
+    SL_RETURN_IF_ERROR(simple("GET", full, {}, &resp));
     return std::move(resp.body);
   }
 
   Status put_full(const std::string& full, std::string_view bytes) {
-    Request req;
-    req.method = "PUT";
-    req.key = full;
-    req.body = bytes;
     HttpResponse resp;
-    SL_RETURN_IF_ERROR(execute(req, &resp));
-    if (!resp.success()) return error_status(resp, "PUT", full);
+    return simple("PUT", full, bytes, &resp);
+  }
+
+  // One plain request on an object (no query, no extra header); OK only for a 2xx answer.
+  Status simple(const char* method, const std::string& full, std::string_view body, HttpResponse* resp) {
+    Request req;
+    req.method = method;
+    req.key = full;
+    req.body = body;
+    SL_RETURN_IF_ERROR(execute(req, resp));
+    if (!resp->success()) return error_status(*resp, method, full);
     return Status::OK();
   }
 
@@ -1027,7 +994,7 @@ void S3Options::fill_from_environment() {
       ss << in.rdbuf();
       std::string profile = env("AWS_PROFILE");
       if (profile.empty()) profile = "default";
-      s3::SharedCredentials c = s3::parse_shared_credentials(ss.str(), profile);
+      AwsCredentials c = parse_aws_credentials(ss.str(), profile);
       access_key = c.access_key;
       secret_key = c.secret_key;
       session_token = c.session_token;

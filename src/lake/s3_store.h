@@ -76,10 +76,4 @@ int64_t backoff_bound_ms(int attempt, int64_t base_ms, int64_t cap_ms = 5000);
 // allowed): "<hex md5 of the concatenated binary MD5s>-<count>"; "" if one is not hex MD5.
 std::string multipart_etag(const std::vector<std::string>& part_etags);
 
-// One profile of an AWS shared-credentials file (INI text).
-struct SharedCredentials {
-  std::string access_key, secret_key, session_token;
-};
-SharedCredentials parse_shared_credentials(std::string_view ini, std::string_view profile);
-
 }  // namespace sl::lake::s3

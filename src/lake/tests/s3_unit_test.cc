@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "lake/s3_store.h"
+#include "util/aws_credentials.h"
 #include "util/hash.h"
 
 namespace sl::lake {
@@ -139,15 +140,15 @@ TEST(S3Unit, SharedCredentialsAndEnvironment) {
   std::string ini =
       "# comment\n[default]\naws_access_key_id = AKDEF\naws_secret_access_key=SKDEF\n\n"
       "[ci]\r\n; other comment\r\naws_access_key_id=AKCI\r\naws_secret_access_key = SK/CI=\r\naws_session_token = T\r\n";
-  auto d = s3::parse_shared_credentials(ini, "default");
+  auto d = parse_aws_credentials(ini, "default");
   EXPECT_EQ(d.access_key, "AKDEF");
   EXPECT_EQ(d.secret_key, "SKDEF");
   EXPECT_EQ(d.session_token, "");
-  auto ci = s3::parse_shared_credentials(ini, "ci");
+  auto ci = parse_aws_credentials(ini, "ci");
   EXPECT_EQ(ci.access_key, "AKCI");
   EXPECT_EQ(ci.secret_key, "SK/CI=");
   EXPECT_EQ(ci.session_token, "T");
-  EXPECT_EQ(s3::parse_shared_credentials(ini, "none").access_key, "");
+  EXPECT_EQ(parse_aws_credentials(ini, "none").access_key, "");
 
   char tmpl[] = "/tmp/sl_s3_credsXXXXXX";
   int fd = mkstemp(tmpl);
