@@ -51,6 +51,7 @@ int run_serve(const ServeFlags& f, bool demo) {
       return 2;
     }
   }
+  cfg.s3.fill_from_environment();  // [lake.s3] settings first, then the AWS environment
   if (!f.data_dir.empty()) cfg.data_dir = f.data_dir;
   if (!f.host.empty()) cfg.host = f.host;
   if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
