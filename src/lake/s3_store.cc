@@ -443,6 +443,7 @@ class S3Client {
     const std::string what = display(req.key);
     bool ambiguous = false;
     std::string last;
+    std::vector<std::string> history;  // each failed attempt, for the final message
     for (int attempt = 0;; ++attempt) {
       if (attempt > 0 && ambiguous && applied && applied()) {
         *resp = HttpResponse{};
@@ -458,11 +459,16 @@ class S3Client {
         ambiguous = ambiguous || maybe_sent;
         last = std::string(req.method) + " " + what + ": " + curl_easy_strerror(rc);
         if (!retry) return io_error(last);
+        history.push_back(curl_easy_strerror(rc));
       } else {
-        if (req.error_in_ok_body && resp->status == 200 && resp->body.find("<Error>") != std::string::npos)
-          resp->status = 500;  // S3 reports a failed completion inside a 200 answer
-        if (resp->success() || resp->status == 304) return Status::OK();
-        std::string code = s3::xml_first(resp->body, "Code");
+        std::string code;
+        if (req.error_in_ok_body && resp->status == 200 && resp->body.find("<Error>") != std::string::npos) {
+          // S3 reports a failed completion inside a 200 answer: retried only if its code says so.
+          code = s3::xml_first(resp->body, "Code");
+          resp->status = retryable_code(code) ? 500 : 400;
+        }
+        if (resp->success()) return Status::OK();
+        if (code.empty()) code = s3::xml_first(resp->body, "Code");
         retry = resp->status >= 500 || resp->status == 429 || retryable_code(code);
         if (resp->status >= 500 && resp->status != 503) ambiguous = true;
         if (!retry) {
@@ -473,6 +479,7 @@ class S3Client {
           return Status::OK();
         }
         last = error_status(*resp, req.method, req.key).message();
+        history.push_back("HTTP " + std::to_string(resp->status) + " " + code);
       }
       if (attempt >= opt_.max_retries) break;
       sleep_backoff(attempt);
@@ -482,7 +489,10 @@ class S3Client {
       resp->status = 200;
       return Status::OK();
     }
-    return io_error(last + " (gave up after " + std::to_string(opt_.max_retries + 1) + " attempts)");
+    std::string earlier;
+    for (size_t i = 0; i + 1 < history.size(); ++i) earlier += (i ? ", " : "") + history[i];
+    return io_error(last + " (gave up after " + std::to_string(opt_.max_retries + 1) + " attempts" +
+                    (earlier.empty() ? "" : "; earlier: " + earlier) + ")");
   }
 
   // The Status of a final non-2xx answer: S3's Code and Message, the object, the HTTP status.

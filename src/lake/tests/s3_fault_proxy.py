@@ -12,6 +12,8 @@ Faults, chosen by a random generator seeded with --seed (a share --fault-rate of
   drop-after                               forwarded (so applied), connection closed unanswered
   truncate                                 forwarded, half of the answer sent, then closed
   stall                                    forwarded, the answer held back for --stall-ms
+  ok_error (--complete-error-rate of the CompleteMultipartUploads otherwise unfaulted)
+                                           200 with an InternalError <Error> body, not forwarded
 and, every --outage-every-ms, an outage of --outage-ms during which every connection is
 closed on arrival. Counts go to --stats (one "name value" line each) after every request,
 with op_<METHOD>_<uploads|uploadId|list-type|plain> counting the requests of each kind.
@@ -93,7 +95,7 @@ class Proxy:
         self.args = args
         self.rng = random.Random(args.seed)
         self.lock = threading.Lock()
-        self.stats = {name: 0 for name in ["requests", "forwarded", "outage", "bad_signature"] + FAULTS}
+        self.stats = {name: 0 for name in ["requests", "forwarded", "outage", "bad_signature", "ok_error"] + FAULTS}
         self.start = time.monotonic()
 
     def count(self, name):
@@ -105,6 +107,12 @@ class Proxy:
                         f.write(f"{k} {v}\n")
                 os.replace(self.args.stats + ".tmp", self.args.stats)
 
+    def log(self, line):
+        if self.args.log:
+            with self.lock:
+                with open(self.args.log, "a") as f:
+                    f.write(f"{time.monotonic() - self.start:.3f} {threading.get_ident()} {line}\n")
+
     def in_outage(self):
         if self.args.outage_every_ms <= 0:
             return False
@@ -115,7 +123,8 @@ class Proxy:
         with self.lock:
             if self.rng.random() >= self.args.fault_rate:
                 return None
-            weights = [3, 3, 2, 2, 2, 1 if self.args.stall_ms > 0 else 0]
+            # A stall costs the client a whole timeout: rarer than the others.
+            weights = [6, 6, 4, 4, 4, 1 if self.args.stall_ms > 0 else 0]
             return self.rng.choices(FAULTS, weights=weights)[0]
 
     def serve(self, conn):
@@ -160,6 +169,7 @@ class Proxy:
         self.count(f"op_{method}_{kind}")
         if self.in_outage():
             self.count("outage")
+            self.log(f"{method} {target} outage")
             return
         if self.args.secret is not None:
             ok, why = sigv4_ok(method, target, headers, body, self.args.secret)
@@ -169,8 +179,14 @@ class Proxy:
                 conn.sendall(xml_error(403, "Forbidden", "SignatureDoesNotMatch", why.split("\n")[0]))
                 return
         fault = self.pick_fault()
+        if fault is None and method == "POST" and "uploadId" in names:
+            # S3 may fail a CompleteMultipartUpload inside a 200 answer.
+            with self.lock:
+                if self.rng.random() < self.args.complete_error_rate:
+                    fault = "ok_error"
         if fault:
             self.count(fault)
+        self.log(f"{method} {target} {fault or 'forward'}")
         if fault == "e500":
             conn.sendall(xml_error(500, "Internal Server Error", "InternalError",
                                    "We encountered an internal error. Please try again."))
@@ -179,6 +195,12 @@ class Proxy:
             conn.sendall(xml_error(503, "Slow Down", "SlowDown", "Please reduce your request rate."))
             return
         if fault == "drop_before":
+            return
+        if fault == "ok_error":
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code>'
+                    b"<Message>We encountered an internal error. Please try again.</Message></Error>")
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
             return
         # Forward: the same head minus Expect (the body is here) and with Connection: close.
         out = [lines[0]] + [l for l in lines[1:] if l.split(":")[0].strip().lower() not in ("expect", "connection")]
@@ -212,9 +234,11 @@ def main():
     p.add_argument("--secret")
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument("--stall-ms", type=int, default=0)
+    p.add_argument("--complete-error-rate", type=float, default=0.0)
     p.add_argument("--outage-every-ms", type=int, default=0)
     p.add_argument("--outage-ms", type=int, default=0)
     p.add_argument("--stats")
+    p.add_argument("--log", help="one line per request: seconds since start, thread, request, fault")
     args = p.parse_args()
     proxy = Proxy(args)
     srv = socket.socket()
