@@ -18,6 +18,9 @@ and, every --outage-every-ms, an outage of --outage-ms during which every connec
 closed on arrival. Counts go to --stats (one "name value" line each) after every request,
 with op_<METHOD>_<uploads|uploadId|list-type|plain> counting the requests of each kind.
 
+With --conditional the proxy honours If-None-Match: * on PUT as S3 does (s3rver ignores it):
+the existence check and the write are one step per key.
+
 Prints "PORT <n>" on stdout once listening.
 """
 import argparse
@@ -97,6 +100,7 @@ class Proxy:
         self.lock = threading.Lock()
         self.stats = {name: 0 for name in ["requests", "forwarded", "outage", "bad_signature", "ok_error"] + FAULTS}
         self.start = time.monotonic()
+        self.key_locks = {}
 
     def count(self, name):
         with self.lock:
@@ -106,6 +110,19 @@ class Proxy:
                     for k, v in self.stats.items():
                         f.write(f"{k} {v}\n")
                 os.replace(self.args.stats + ".tmp", self.args.stats)
+
+    def upstream(self, request):
+        up = socket.create_connection(("127.0.0.1", self.args.upstream), timeout=30)
+        try:
+            up.sendall(request)
+            answer = b""
+            while True:
+                chunk = up.recv(1 << 20)
+                if not chunk:
+                    return answer
+                answer += chunk
+        finally:
+            up.close()
 
     def log(self, line):
         if self.args.log:
@@ -205,17 +222,19 @@ class Proxy:
         # Forward: the same head minus Expect (the body is here) and with Connection: close.
         out = [lines[0]] + [l for l in lines[1:] if l.split(":")[0].strip().lower() not in ("expect", "connection")]
         out.append("Connection: close")
-        up = socket.create_connection(("127.0.0.1", self.args.upstream), timeout=30)
-        try:
-            up.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
-            answer = b""
-            while True:
-                chunk = up.recv(1 << 20)
-                if not chunk:
-                    break
-                answer += chunk
-        finally:
-            up.close()
+        request = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body
+        if self.args.conditional and method == "PUT" and headers.get("if-none-match") == "*":
+            # s3rver ignores If-None-Match; emulate S3: the check and the write are one step.
+            with self.lock:
+                key_lock = self.key_locks.setdefault(path, threading.Lock())
+            with key_lock:
+                exists = self.upstream(f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                                       .encode()).startswith(b"HTTP/1.1 200")
+                answer = (xml_error(412, "Precondition Failed", "PreconditionFailed",
+                                    "At least one of the pre-conditions you specified did not hold")
+                          if exists else self.upstream(request))
+        else:
+            answer = self.upstream(request)
         self.count("forwarded")
         if fault == "drop_after":
             return
@@ -238,6 +257,8 @@ def main():
     p.add_argument("--outage-every-ms", type=int, default=0)
     p.add_argument("--outage-ms", type=int, default=0)
     p.add_argument("--stats")
+    p.add_argument("--conditional", action="store_true",
+                   help="honour If-None-Match: * on PUT (412 if the key exists), as S3 does")
     p.add_argument("--log", help="one line per request: seconds since start, thread, request, fault")
     args = p.parse_args()
     proxy = Proxy(args)
