@@ -87,7 +87,7 @@ struct S3Options {
   std::string access_key, secret_key, session_token;
   int max_retries = 8;          // 5xx, 429/SlowDown, dropped connections, timeouts
   int64_t retry_base_ms = 50;   // exponential backoff with full jitter, capped at 5 s
-  int64_t request_timeout_ms = 60000;
+  int64_t request_timeout_ms = 60000;  // an attempt fails when nothing moves for this long
   uint64_t multipart_part_bytes = 8u << 20;  // ObjectWriter switches to multipart beyond this
   // Fills unset fields from the environment and the shared-credentials file.
   void fill_from_environment();

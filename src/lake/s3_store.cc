@@ -602,8 +602,12 @@ class S3Client {
     curl_easy_setopt(h, CURLOPT_URL, u.c_str());
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout_ms));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<int64_t>(opt_.request_timeout_ms, 10000)));
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));  // S3 speaks HTTP/1.1
+    // An attempt fails when nothing moves for request_timeout_ms (connecting included), not
+    // after a fixed total: a large part or object on a slow link may take longer.
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.request_timeout_ms));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, (opt_.request_timeout_ms + 999) / 1000)));
     if (!opt_.access_key.empty()) {
       curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4_.c_str());
       curl_easy_setopt(h, CURLOPT_USERNAME, opt_.access_key.c_str());

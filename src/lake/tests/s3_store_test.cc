@@ -6,7 +6,10 @@
 // The fault test prints its seed; SL_S3_FAULT_SEED=<n> replays the proxy's choices (thread
 // interleavings still differ between runs).
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -493,6 +496,28 @@ TEST_F(S3StoreTest, Errors) {
   auto dg = ds->get("k");
   EXPECT_EQ(dg.status().code(), Errc::kIoError);
   EXPECT_NE(dg.status().message().find("after 3 attempts"), std::string::npos) << dg.status().message();
+
+  // A server that accepts and never answers: each attempt ends after request_timeout_ms.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  S3Options hang = down;
+  hang.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  hang.request_timeout_ms = 1000;
+  hang.max_retries = 1;
+  auto t0 = std::chrono::steady_clock::now();
+  auto hg = store("s3://lake/x", hang)->get("k");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(silent);
+  EXPECT_EQ(hg.status().code(), Errc::kIoError);
+  EXPECT_NE(hg.status().message().find("Timeout"), std::string::npos) << hg.status().message();
+  EXPECT_GT(secs, 1.5);
+  EXPECT_LT(secs, 8.0);
 }
 
 TEST_F(S3StoreTest, SignaturesAreWhatS3Checks) {
