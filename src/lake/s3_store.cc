@@ -444,6 +444,7 @@ class S3Client {
     bool ambiguous = false;
     std::string last;
     std::vector<std::string> history;  // each failed attempt, for the final message
+    const std::string sha = "x-amz-content-sha256: " + hex_lower(sha256(req.body));  // once, not per attempt
     for (int attempt = 0;; ++attempt) {
       if (attempt > 0 && ambiguous && applied && applied()) {
         *resp = HttpResponse{};
@@ -451,7 +452,7 @@ class S3Client {
         return Status::OK();
       }
       *resp = HttpResponse{};
-      CURLcode rc = perform(req, resp);
+      CURLcode rc = perform(req, sha, resp);
       bool retry = false;
       if (rc != CURLE_OK) {
         bool maybe_sent = false;
@@ -595,7 +596,7 @@ class S3Client {
     return u;
   }
 
-  CURLcode perform(const Request& req, HttpResponse* resp) {
+  CURLcode perform(const Request& req, const std::string& sha_header, HttpResponse* resp) {
     CURL* h = acquire();
     if (!h) return CURLE_OUT_OF_MEMORY;
     std::string u = url(req);
@@ -614,8 +615,7 @@ class S3Client {
       curl_easy_setopt(h, CURLOPT_PASSWORD, opt_.secret_key.c_str());
     }
     curl_slist* hdrs = nullptr;
-    std::string sha = "x-amz-content-sha256: " + hex_lower(sha256(req.body));
-    hdrs = curl_slist_append(hdrs, sha.c_str());
+    hdrs = curl_slist_append(hdrs, sha_header.c_str());
     std::string token;
     if (!opt_.session_token.empty()) {
       token = "x-amz-security-token: " + opt_.session_token;
