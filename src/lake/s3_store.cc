@@ -47,7 +47,11 @@ Status check_key(std::string_view key) {
   if (key.size() > 1024) return invalid_argument("object key longer than 1024 bytes: " + std::string(key.substr(0, 64)) + "…");
   if (key.front() == '/') return invalid_argument("object key is absolute: " + std::string(key));
   if (key.find("..") != std::string_view::npos) return invalid_argument("object key contains \"..\": " + std::string(key));
-  if (key.find('\0') != std::string_view::npos) return invalid_argument("object key contains NUL");
+  // Control characters cannot be listed back in ListObjectsV2's XML (XML 1.0 has no way to
+  // write most of them), so they are refused up front.
+  for (unsigned char c : key) {
+    if (c < 0x20 || c == 0x7F) return invalid_argument("object key contains a control character: " + std::string(key));
+  }
   return Status::OK();
 }
 

@@ -35,7 +35,7 @@ namespace sl::lake::s3 {
 std::string uri_encode(std::string_view s, bool keep_slash);
 
 // kInvalidArgument unless `key` is a valid object key of ours: non-empty, no leading '/',
-// no "." or ".." segment, no empty segment, no NUL, at most 1024 bytes.
+// no "..", no control character (0x00-0x1F, 0x7F), at most 1024 bytes.
 Status check_key(std::string_view key);
 
 // "s3://bucket/prefix" → bucket and prefix ("" or ending in '/').

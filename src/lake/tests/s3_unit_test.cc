@@ -22,6 +22,9 @@ TEST(S3Unit, KeysAreCheckedAndEncoded) {
   EXPECT_EQ(s3::check_key("..").code(), Errc::kInvalidArgument);
   EXPECT_EQ(s3::check_key(std::string(1025, 'k')).code(), Errc::kInvalidArgument);
   EXPECT_EQ(s3::check_key(std::string("a\0b", 3)).code(), Errc::kInvalidArgument);
+  EXPECT_EQ(s3::check_key("a\rb").code(), Errc::kInvalidArgument);
+  EXPECT_EQ(s3::check_key("a\x7f").code(), Errc::kInvalidArgument);
+  EXPECT_TRUE(s3::check_key("tab-free/é€😀").ok());
 
   EXPECT_EQ(s3::uri_encode("a b/c~d_e-f.g", true), "a%20b/c~d_e-f.g");
   EXPECT_EQ(s3::uri_encode("a b/c", false), "a%20b%2Fc");
