@@ -99,17 +99,6 @@ void append_utf8(uint32_t cp, std::string* out) {
   }
 }
 
-// Digits of `s` as an unsigned number; false if empty, not all digits, or overflowing.
-bool parse_u64(std::string_view s, uint64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
-}
 
 int64_t civil_to_ms(int year, int month, int day, int hour, int minute, int second, int ms) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return -1;
@@ -135,6 +124,17 @@ int num(std::string_view s, size_t pos, size_t len) {
 }
 
 }  // namespace
+
+bool parse_u64(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
 
 std::string xml_unescape(std::string_view s) {
   std::string out;
@@ -533,12 +533,8 @@ class S3Client {
     SL_RETURN_IF_ERROR(simple("HEAD", full, {}, &resp));
     ObjectInfo info;
     info.key = full;
-    uint64_t size = 0;
-    std::string len = resp.header("content-length");
-    if (len.empty() || !std::all_of(len.begin(), len.end(), ::isdigit))
-      return corruption("HEAD " + display(full) + ": answer without a Content-Length");
-    size = std::strtoull(len.c_str(), nullptr, 10);
-    info.size = size;
+    if (!s3::parse_u64(resp.header("content-length"), &info.size))
+      return corruption("HEAD " + display(full) + ": answer without a valid Content-Length");
     info.modified_ms = std::max<int64_t>(0, s3::parse_http_date_ms(resp.header("last-modified")));
     if (etag) *etag = resp.header("etag");
     return info;

@@ -63,6 +63,9 @@ struct ListPage {
 };
 Result<ListPage> parse_list_page(std::string_view xml);
 
+// Decimal digits as an unsigned number; false if empty, not all digits, or above 19 digits.
+bool parse_u64(std::string_view s, uint64_t* out);
+
 // "2026-12-08T01:02:03.456Z" → ms since the epoch (-1 if malformed).
 int64_t parse_iso8601_ms(std::string_view s);
 // "Tue, 08 Dec 2026 01:02:03 GMT" → ms since the epoch (-1 if malformed).
