@@ -13,6 +13,7 @@
 #include "cli/certs.h"
 #include "cli/demo.h"
 #include "cli/produce.h"
+#include "cli/s3_cli.h"
 #include "cli/sql_shell.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -56,6 +57,7 @@ int run_serve(const ServeFlags& f, bool demo) {
       return 2;
     }
   }
+  cfg.s3.fill_from_environment();  // [lake.s3] settings first, then the AWS environment
   if (!f.data_dir.empty()) cfg.data_dir = f.data_dir;
   if (!f.host.empty()) cfg.host = f.host;
   if (f.port >= 0) cfg.port = static_cast<uint16_t>(f.port);
@@ -182,12 +184,26 @@ int main(int argc, char** argv) {
   sqlc->add_option("--data", sql_data_dir, "data directory whose credentials to use (default ./data)");
   sqlc->add_option("--format", qo.format, "table, csv or json (default table)");
 
+  sl::cli::S3CliOptions s3o;
+  auto* s3c = app.add_subcommand("s3", "check the lake's S3 settings: ls | get | put | stat | rm s3://bucket/key");
+  s3c->add_option("action", s3o.action, "ls, get (to stdout), put (from stdin), stat or rm")->required();
+  s3c->add_option("uri", s3o.uri, "s3://bucket/prefix (ls) or s3://bucket/key")->required();
+  s3c->add_option("--config", s3o.config_file, "TOML config file whose [lake.s3] to use");
+  s3c->add_option("--endpoint", s3o.endpoint, "S3 endpoint (default: [lake.s3], AWS_ENDPOINT_URL_S3, AWS)");
+  s3c->add_option("--region", s3o.region, "region (default: [lake.s3], AWS_REGION, us-east-1)");
+  s3c->add_flag("--virtual-hosted", s3o.virtual_hosted, "address the bucket as bucket.host");
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.get_subcommands().empty()) {
     std::printf("%s", app.help().c_str());
     return 0;
   }
+  if (s3c->parsed()) {
+    signal(SIGPIPE, SIG_IGN);
+    return sl::cli::run_s3(s3o);
+  }
+
   if (certs->parsed()) return sl::cli::make_self_signed(certs_dir, cert_names, cert_days) ? 0 : 1;
   if (sqlc->parsed()) {
     if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";

@@ -82,12 +82,12 @@ Result<std::unique_ptr<ObjectStore>> open_local_store(const std::string& root_di
 // AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE).
 struct S3Options {
   std::string endpoint;         // "http://127.0.0.1:4569"; empty: https://s3.<region>.amazonaws.com
-  std::string region = "us-east-1";
+  std::string region;           // empty: from the environment, else "us-east-1"
   bool path_style = true;       // http://host/bucket/key (false: http://bucket.host/key)
   std::string access_key, secret_key, session_token;
   int max_retries = 8;          // 5xx, 429/SlowDown, dropped connections, timeouts
   int64_t retry_base_ms = 50;   // exponential backoff with full jitter, capped at 5 s
-  int64_t request_timeout_ms = 60000;
+  int64_t request_timeout_ms = 60000;  // an attempt fails when nothing moves for this long
   uint64_t multipart_part_bytes = 8u << 20;  // ObjectWriter switches to multipart beyond this
   // Fills unset fields from the environment and the shared-credentials file.
   void fill_from_environment();

@@ -2,7 +2,49 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace sl::server {
+namespace {
+
+// [lake.s3]: endpoint, region, path_style, access_key_id, secret_access_key, session_token,
+// max_retries, retry_base_ms, request_timeout_ms, multipart_part_bytes.
+Status load_s3_section(const toml::table& t, const std::string& path, lake::S3Options* o) {
+  const toml::node_view<const toml::node> s3 = t["lake"]["s3"];
+  if (!s3) return Status::OK();
+  if (!s3.is_table()) return invalid_argument("config " + path + ": [lake.s3] must be a table");
+  static const char* kKeys[] = {"endpoint", "region", "path_style", "access_key_id", "secret_access_key",
+                                "session_token", "max_retries", "retry_base_ms", "request_timeout_ms",
+                                "multipart_part_bytes"};
+  for (const auto& [k, v] : *s3.as_table()) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys))
+      return invalid_argument("config " + path + ": unknown setting [lake.s3] " + std::string(k.str()));
+  }
+  if (auto v = s3["endpoint"].value<std::string>()) o->endpoint = *v;
+  if (auto v = s3["region"].value<std::string>()) o->region = *v;
+  if (auto v = s3["path_style"].value<bool>()) o->path_style = *v;
+  if (auto v = s3["access_key_id"].value<std::string>()) o->access_key = *v;
+  if (auto v = s3["secret_access_key"].value<std::string>()) o->secret_key = *v;
+  if (auto v = s3["session_token"].value<std::string>()) o->session_token = *v;
+  if (auto v = s3["max_retries"].value<int64_t>()) o->max_retries = static_cast<int>(*v);
+  if (auto v = s3["retry_base_ms"].value<int64_t>()) o->retry_base_ms = *v;
+  if (auto v = s3["request_timeout_ms"].value<int64_t>()) o->request_timeout_ms = *v;
+  if (auto v = s3["multipart_part_bytes"].value<int64_t>()) {
+    // S3 refuses parts below 5 MiB (but the last) and has at most 10000 of them.
+    if (*v < (5 << 20) || *v > (int64_t{5} << 30))
+      return invalid_argument("config " + path + ": [lake.s3] multipart_part_bytes must be 5 MiB to 5 GiB");
+    o->multipart_part_bytes = static_cast<uint64_t>(*v);
+  }
+  if (o->max_retries < 0 || o->max_retries > 30 || o->retry_base_ms < 0 || o->request_timeout_ms <= 0)
+    return invalid_argument("config " + path +
+                            ": [lake.s3] max_retries must be 0..30, retry_base_ms >= 0, request_timeout_ms > 0");
+  if (o->access_key.empty() != o->secret_key.empty())
+    return invalid_argument("config " + path + ": [lake.s3] needs both access_key_id and secret_access_key");
+  return Status::OK();
+}
+
+}  // namespace
 
 Status load_config_file(const std::string& path, Config* cfg) {
   toml::table t;
@@ -30,6 +72,7 @@ Status load_config_file(const std::string& path, Config* cfg) {
   str("kinesis", "region", &cfg->region);
   if (auto v = t["kinesis"]["create_delay_ms"].value<int64_t>()) cfg->create_delay_ms = *v;
   if (auto v = t["kinesis"]["delete_delay_ms"].value<int64_t>()) cfg->delete_delay_ms = *v;
+  if (Status st = load_s3_section(t, path, &cfg->s3); !st.ok()) return st;
   if (auto* users = t["users"].as_array()) {
     for (auto& node : *users) {
       auto* u = node.as_table();

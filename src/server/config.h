@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lake/object_store.h"
 #include "util/status.h"
 
 namespace sl::server {
@@ -35,6 +36,9 @@ struct Config {
   size_t max_body_bytes = 16u << 20;
   std::string tls_cert_file, tls_key_file;
   std::vector<User> users;  // from the config; empty = the generated DATA/credentials pair
+  // [lake.s3]: the S3-compatible store of lake sinks with path = 's3://bucket/prefix'. Unset
+  // fields come from the AWS environment (S3Options::fill_from_environment, called by serve).
+  lake::S3Options s3;
 };
 
 // Reads a TOML file over `cfg` (keys absent from the file keep their values).

@@ -9,18 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/aws_credentials.h"
 #include "util/base64.h"
 
 namespace sl::server {
-namespace {
-
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
-}  // namespace
 
 KeyPair generate_key_pair() {
   unsigned char buf[16 + 30];
@@ -36,25 +28,12 @@ KeyPair generate_key_pair() {
 Result<KeyPair> read_credentials_file(const std::string& path, const std::string& profile) {
   std::ifstream in(path);
   if (!in) return not_found("cannot read credentials file " + path);
-  std::string line, section;
-  KeyPair kp;
-  while (std::getline(in, line)) {
-    line = trim(line);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      section = trim(line.substr(1, line.size() - 2));
-      continue;
-    }
-    if (section != profile) continue;
-    auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
-    if (k == "aws_access_key_id") kp.access_key = v;
-    if (k == "aws_secret_access_key") kp.secret = v;
-  }
-  if (kp.access_key.empty() || kp.secret.empty())
+  std::stringstream text;
+  text << in.rdbuf();
+  AwsCredentials c = parse_aws_credentials(text.str(), profile);
+  if (c.access_key.empty() || c.secret_key.empty())
     return invalid_argument("credentials file " + path + " has no [" + profile + "] key pair");
-  return kp;
+  return KeyPair{std::move(c.access_key), std::move(c.secret_key)};
 }
 
 Status write_credentials_file(const std::string& path, const KeyPair& kp) {

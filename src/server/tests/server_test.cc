@@ -69,6 +69,29 @@ TEST(Config, FileOverridesDefaultsAndValidatesUsers) {
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("role"), std::string::npos);
 
+  std::ofstream(dir + "/s3.toml") << "[lake.s3]\nendpoint = \"http://127.0.0.1:4569\"\nregion = \"eu-west-1\"\n"
+                                     "path_style = false\naccess_key_id = \"AK\"\nsecret_access_key = \"SK\"\n"
+                                     "max_retries = 3\nmultipart_part_bytes = 16777216\n";
+  Config cs;
+  ASSERT_TRUE(load_config_file(dir + "/s3.toml", &cs).ok());
+  EXPECT_EQ(cs.s3.endpoint, "http://127.0.0.1:4569");
+  EXPECT_EQ(cs.s3.region, "eu-west-1");
+  EXPECT_FALSE(cs.s3.path_style);
+  EXPECT_EQ(cs.s3.access_key, "AK");
+  EXPECT_EQ(cs.s3.secret_key, "SK");
+  EXPECT_EQ(cs.s3.max_retries, 3);
+  EXPECT_EQ(cs.s3.multipart_part_bytes, 16u << 20);
+  EXPECT_EQ(c.s3.endpoint, "");  // absent section: defaults
+  EXPECT_TRUE(c.s3.path_style);
+  std::ofstream(dir + "/s3bad.toml") << "[lake.s3]\nendpont = \"typo\"\n";
+  Config cb;
+  auto sb = load_config_file(dir + "/s3bad.toml", &cb);
+  EXPECT_NE(sb.message().find("endpont"), std::string::npos) << sb.to_string();
+  std::ofstream(dir + "/s3part.toml") << "[lake.s3]\nmultipart_part_bytes = 1024\n";
+  EXPECT_FALSE(load_config_file(dir + "/s3part.toml", &cb).ok());
+  std::ofstream(dir + "/s3half.toml") << "[lake.s3]\naccess_key_id = \"AK\"\n";
+  EXPECT_FALSE(load_config_file(dir + "/s3half.toml", &cb).ok());
+
   std::ofstream(dir + "/c.toml") << "[server\nport = 1\n";
   Config c3;
   EXPECT_FALSE(load_config_file(dir + "/c.toml", &c3).ok());
