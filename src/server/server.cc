@@ -15,6 +15,7 @@
 #include "pgwire/pg_server.h"
 #include "server/credentials.h"
 #include "server/sql_http.h"
+#include "server/ui_assets.h"
 #include "sql/engine.h"
 #include "stream/runtime.h"
 #include "util/base64.h"
@@ -229,6 +230,8 @@ class ServerImpl final : public Server {
       sink->respond(std::move(r));
       return;
     }
+    // The notebook app (static files: no authentication, they hold no data).
+    if (serve_ui_asset(req, *sink)) return;
     sink->respond(json_error(404, "NotFound", "no such endpoint: " + req.method + " " + req.path,
                              "application/json"));
   }
