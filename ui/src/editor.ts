@@ -1,7 +1,10 @@
 // CodeMirror 6 editors for paragraphs: SQL (PostgreSQL dialect, completion of the catalog's
 // relations and columns) and Markdown (plain text, wrapped). Colours come from CSS variables
-// so the editors follow the light/dark theme; styles reach the page through constructed
-// style sheets (adoptedStyleSheets), which the CSP allows.
+// (inherited into the shadow root) so the editors follow the light/dark theme.
+//
+// CSP: CodeMirror's styles (style-mod) go into a <style> element when mounted in a document,
+// which `style-src 'self'` refuses, but into a constructed style sheet (adoptedStyleSheets,
+// allowed) when mounted in a shadow root. So each editor lives in its own open shadow root.
 import { EditorState, Compartment, StateEffect, StateField, type Extension } from '@codemirror/state';
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
@@ -25,7 +28,8 @@ const highlight = HighlightStyle.define([
 ]);
 
 const theme = EditorView.theme({
-  '&': { fontSize: '13.5px', backgroundColor: 'var(--editor-bg)', color: 'var(--fg)' },
+  '&': { fontSize: '13.5px', maxHeight: '480px', backgroundColor: 'var(--editor-bg)', color: 'var(--fg)' },
+  '.cm-scroller': { overflow: 'auto', fontFamily: 'var(--mono)' },
   '.cm-content': { fontFamily: 'var(--mono)', caretColor: 'var(--accent)', padding: '8px 0' },
   '.cm-gutters': { backgroundColor: 'var(--editor-bg)', color: 'var(--fg-faint)', border: 'none' },
   '.cm-activeLine': { backgroundColor: 'var(--editor-active)' },
@@ -96,7 +100,8 @@ export class Editor {
     } else {
       ext.push(EditorView.lineWrapping);
     }
-    this.view = new EditorView({ parent, state: EditorState.create({ doc: opts.doc, extensions: ext }) });
+    const root = parent.shadowRoot ?? parent.attachShadow({ mode: 'open' });
+    this.view = new EditorView({ parent: root, root, state: EditorState.create({ doc: opts.doc, extensions: ext }) });
   }
 
   text(): string { return this.view.state.doc.toString(); }

@@ -92,7 +92,7 @@ async function route(): Promise<void> {
   page = next;
   clear(app);
   app.append(shell(next.el));
-  if (next instanceof NotebookPage) (next.el.querySelector('.cm-content') as HTMLElement | null)?.focus();
+  if (next instanceof NotebookPage) next.focusFirst();
 }
 
 setUnauthorizedHandler(() => {

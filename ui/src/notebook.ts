@@ -115,6 +115,8 @@ export class NotebookPage implements ParagraphHost {
     for (const v of this.views) v.refreshCatalog();
   }
 
+  focusFirst(): void { this.views[0]?.focus(); }
+
   rerenderResults(): void {
     for (const v of this.views) v.rerenderResult();
   }

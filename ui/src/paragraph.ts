@@ -62,7 +62,7 @@ export class ParagraphView {
         h('button.icon', { type: 'button', title: 'Delete paragraph', 'aria-label': 'Delete paragraph', 'data-action': 'delete', onclick: () => this.host.remove(this) }, '✕'),
       ]);
     const kind = p.type === 'sql' ? 'SQL' : p.type === 'markdown' ? 'Markdown' : `Unsupported ${p.unsupported ?? ''}`.trim();
-    const head = h('header.paragraph-head', null, h('span.badge', { class: p.type }, kind), h('span.spacer'), actions);
+    const head = h('header.paragraph-head', null, h('span.badge', { 'data-kind': p.type }, kind), h('span.spacer'), actions);
     this.el.append(head);
     if (p.type === 'text') {
       this.el.append(h('pre.unsupported', null, p.text),

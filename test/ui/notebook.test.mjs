@@ -1,0 +1,382 @@
+// The notebook web app in a real browser: Debian's Chromium (headless) driven by
+// playwright-core against `streamlake serve` on 127.0.0.1 with ephemeral ports and a temp
+// data dir. One server and one browser for the whole scenario; the steps run in order.
+//
+// Run: STREAMLAKE_BIN=build/release/streamlake node --test test/ui/notebook.test.mjs
+// Env: SL_UI_ARTIFACTS  where screenshots go (ctest: <build>/test-artifacts/ui)
+//      SL_CHROMIUM      the browser (default /usr/bin/chromium)
+// Fails (never skips) when the browser or the server binary is missing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { KinesisClient, CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '..', '..');
+const BIN = process.env.STREAMLAKE_BIN;
+const CHROMIUM = process.env.SL_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.SL_UI_ARTIFACTS || join(REPO, 'build', 'test-artifacts', 'ui');
+const ZEPPELIN = join(REPO, 'test', 'server', 'fixtures', 'zeppelin_aws_solution.json');
+
+let proc, dataDir, base, creds, stderr = '';
+let browser, context, page, kinesis;
+const problems = [];   // CSP violations and uncaught page errors: the run fails on any
+let notebookId = null;
+
+function readCredentials(file) {
+  const text = readFileSync(file, 'utf8');
+  const get = (k) => text.match(new RegExp(`^\\s*${k}\\s*=\\s*(\\S+)`, 'm'))?.[1];
+  return { accessKeyId: get('aws_access_key_id'), secretAccessKey: get('aws_secret_access_key') };
+}
+
+async function startServer() {
+  dataDir = mkdtempSync(join(tmpdir(), 'sl-ui-test-'));
+  proc = spawn(BIN, ['serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-fsync'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s; stderr: ${stderr}`)), 30000);
+    proc.on('exit', (code) => reject(new Error(`server exited (${code}); stderr: ${stderr}`)));
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      const m = line.match(/^streamlake: listening http=([0-9.]+):(\d+)\s*$/);
+      if (m) { clearTimeout(timer); resolve(Number(m[2])); }
+    });
+  });
+  base = `http://127.0.0.1:${port}`;
+  creds = readCredentials(join(dataDir, 'credentials'));
+}
+
+const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+const paragraphs = () => page.locator('section.paragraph');
+const lastParagraph = () => paragraphs().last();
+
+// Adds a SQL paragraph at the end, types the statement and runs it with Shift-Enter.
+async function addAndRun(sql, { expectError = false } = {}) {
+  await page.click('[data-action=add-sql]');
+  const p = lastParagraph();
+  await p.locator('.cm-content').click();
+  await page.keyboard.insertText(sql);
+  await page.keyboard.press('Shift+Enter');
+  if (expectError) await p.locator('[data-state=error]').waitFor({ timeout: 30000 });
+  else {
+    await p.locator('[data-state=done], [data-state=error]').first().waitFor({ timeout: 60000 });
+    const err = await p.locator('.error-box').textContent();
+    assert.equal(await p.locator('[data-state=error]').count(), 0, `${sql} failed: ${err}`);
+  }
+  return p;
+}
+
+async function waitSaved() {
+  await page.locator('.save-state[data-state=saved]').waitFor({ timeout: 10000 });
+}
+
+async function api(path) {
+  const r = await context.request.get(base + path);
+  return { status: r.status(), body: r.status() === 200 ? await r.json() : null };
+}
+
+before(async () => {
+  assert.ok(BIN && existsSync(BIN), 'STREAMLAKE_BIN must name the streamlake binary');
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap)`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await startServer();
+  kinesis = new KinesisClient({ endpoint: base, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  kinesis?.destroy();
+  if (proc && proc.exitCode === null) {
+    const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+    proc.kill('SIGTERM');
+    const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 20000))]);
+    if (!r) proc.kill('SIGKILL');
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the app is served with its content types, caching and CSP', async () => {
+  const r = await fetch(base + '/');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  assert.equal(r.headers.get('cache-control'), 'no-cache');
+  const csp = r.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+  const html = await r.text();
+  assert.doesNotMatch(html, /<style|style=|<script(?![^>]*\bsrc=)/, 'no inline script or style');
+  const js = html.match(/src="(\/assets\/[^"]+\.js)"/)[1];
+  const a = await fetch(base + js);
+  assert.equal(a.status, 200);
+  assert.match(a.headers.get('content-type'), /^text\/javascript/);
+  assert.equal(a.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await fetch(base + '/favicon.svg')).headers.get('content-type'), 'image/svg+xml');
+  // Nothing else answers without a session.
+  assert.equal((await fetch(base + '/v1/notebooks')).status, 401);
+});
+
+test('a wrong password is refused', async () => {
+  await page.goto(base + '/');
+  await page.locator('form.signin').waitFor();
+  await shot('01-sign-in');
+  await page.fill('#signin-user', 'admin');
+  await page.fill('#signin-password', 'not-the-secret');
+  await page.click('form.signin button[type=submit]');
+  await page.getByText('Wrong user or password.').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('form.signin').count(), 1);
+});
+
+test('sign in and create a notebook', async () => {
+  await page.fill('#signin-password', creds.secretAccessKey);
+  await page.click('form.signin button[type=submit]');
+  await page.locator('[data-action=new-notebook]').waitFor({ timeout: 10000 });
+  await page.click('[data-action=new-notebook]');
+  await page.locator('dialog input').fill('Sales dashboard');
+  await page.click('dialog button.primary');
+  await page.waitForURL(/#\/n\//);
+  notebookId = decodeURIComponent(page.url().split('#/n/')[1]);
+  await page.locator('h1.title', { hasText: 'Sales dashboard' }).waitFor();
+  // The new notebook starts with an empty SQL paragraph: use it.
+  assert.equal(await paragraphs().count(), 1);
+});
+
+test('run a query, see NULLs and pages, sort the table', async () => {
+  const p = paragraphs().first();
+  await p.locator('.cm-content').click();
+  await page.keyboard.insertText(
+    'SELECT x, x % 7 AS m, CASE WHEN x % 5 = 0 THEN NULL ELSE x * 2 END AS d\nFROM generate_series(1, 120) AS t(x)');
+  await page.keyboard.press('Shift+Enter');
+  await p.locator('[data-state=done]').waitFor({ timeout: 30000 });
+  await p.locator('table.grid').waitFor();
+  assert.match(await p.locator('.pager .count').textContent(), /1–50 of 120 rows/);
+  assert.ok(await p.locator('td .null').count() > 0, 'NULL cells are shown as NULL');
+  assert.equal(await p.locator('td .null').first().textContent(), 'NULL');
+  await p.locator('th', { hasText: 'm' }).locator('button').click();
+  assert.equal(await p.locator('th[aria-sort=ascending]').count(), 1);
+  assert.equal(await p.locator('tbody tr').first().locator('td').nth(1).textContent(), '0');
+  await p.locator('th', { hasText: 'm' }).locator('button').click();
+  assert.equal(await p.locator('th[aria-sort=descending]').count(), 1);
+  assert.equal(await p.locator('tbody tr').first().locator('td').nth(1).textContent(), '6');
+  await p.locator('button[aria-label="Next page"]').click();
+  assert.match(await p.locator('.pager .count').textContent(), /51–100 of 120 rows/);
+  await shot('02-notebook-table');
+  // An error names its SQLSTATE and marks the position in the editor.
+  const bad = await addAndRun('SELECT nosuchcolumn FROM generate_series(1, 3)', { expectError: true });
+  assert.equal(await bad.locator('.error-box').getAttribute('data-code'), '42703');
+  assert.equal(await bad.locator('.cm-sql-error').textContent(), 'nosuchcolumn');
+  await bad.locator('[data-action=delete]').click();
+});
+
+test('switch the result to a bar chart and a line chart', async () => {
+  const p = paragraphs().first();
+  await p.locator('[data-mode=bar]').click();
+  const chart = p.locator('.chart');
+  await chart.locator('canvas').waitFor();
+  assert.ok(Number(await chart.getAttribute('data-points')) >= 100, 'bar chart draws the rows');
+  await p.locator('select[data-role=x]').selectOption('x');
+  await p.locator('select[data-role=y]').selectOption(['d']);
+  await page.waitForTimeout(300);
+  await shot('03-bar-chart');
+  await p.locator('[data-mode=line]').click();
+  await chart.locator('canvas').waitFor();
+  assert.equal(await p.locator('[data-mode=line]').getAttribute('aria-selected'), 'true');
+  await waitSaved();
+  const nb = (await api(`/v1/notebooks/${notebookId}`)).body;
+  assert.equal(nb.paragraphs[0].view.mode, 'line');
+  assert.equal(nb.paragraphs[0].view.x, 'x');
+  assert.deepEqual(nb.paragraphs[0].view.y, ['d']);
+  await shot('04-line-chart');
+});
+
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const tsText = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '').slice(0, 19);
+let minute = 0;
+// One PutRecords of `n` sales in the next simulated minute (the per-minute view gains a row).
+async function produceMinute(n = 20, extra = []) {
+  const t = T0 + minute * 60000;
+  minute++;
+  const lines = Array.from({ length: n }, (_, i) => `${98100 + (i % 9)},product${i % 5},${40 + (i % 20)},${tsText(t + i * 1000)}`);
+  const r = await kinesis.send(new PutRecordsCommand({
+    StreamName: 'sales',
+    Records: [...lines, ...extra].map((l, i) => ({ Data: Buffer.from(l), PartitionKey: `k${i}` })),
+  }));
+  assert.equal(r.FailedRecordCount, 0);
+}
+
+test('create a stream table and views in SQL paragraphs, follow a live chart while records arrive', async () => {
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'sales', ShardCount: 2 }));
+  await waitUntilStreamExists({ client: kinesis, minDelay: 1, maxWaitTime: 60 }, { StreamName: 'sales' });
+  await addAndRun("CREATE TABLE records (zipcode int, product text, price int, ts timestamp)\n" +
+    "  WITH (connector = 'kinesis', stream = 'sales', format = 'csv', event_time = 'ts', start = 'earliest')");
+  await addAndRun('CREATE MATERIALIZED VIEW products AS\n  SELECT zipcode, product, price, ts FROM records WHERE price BETWEEN 40 AND 50');
+  await addAndRun("CREATE MATERIALIZED VIEW sales_per_minute AS\n  SELECT window_start, count(*) AS sales, sum(price) AS revenue\n" +
+    "  FROM tumble(records, ts, interval '1 minute') GROUP BY window_start");
+  // Completion knows the new view once the catalog is reloaded after DDL.
+  const live = await addAndRun('SELECT window_start, sales, revenue FROM sales_per_minute ORDER BY window_start');
+  await live.locator('[data-mode=line]').click();
+  await live.locator('[data-action=live]').click();
+  assert.equal(await live.locator('[data-action=live]').getAttribute('aria-pressed'), 'true');
+  await live.locator('.live-status').waitFor();
+  const chart = live.locator('.chart');
+  await live.scrollIntoViewIfNeeded();
+  // Watch for layout shifts while the chart updates.
+  await page.evaluate(() => {
+    window.__shift = 0;
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value; })
+      .observe({ type: 'layout-shift', buffered: false });
+  });
+  const box0 = await live.boundingBox();
+  const seen = [];
+  for (let i = 0; i < 8; i++) {
+    // One bad row (price 'abc') goes to records_errors; the health page links to it.
+    await produceMinute(12 + ((i * 7) % 17), i === 0 ? ['98101,product1,abc,2026-01-05 09:00:30'] : []);
+    await page.waitForFunction(([el, n]) => Number(el.dataset.points || 0) > n,
+      [await chart.elementHandle(), seen.length ? seen[seen.length - 1] : 0], { timeout: 15000 }).catch(() => {});
+    seen.push(Number(await chart.getAttribute('data-points') || 0));
+  }
+  assert.ok(seen[seen.length - 1] >= 6, `the live chart gained points: ${seen.join(' → ')}`);
+  assert.ok(seen[seen.length - 1] > seen[0], `points grew: ${seen.join(' → ')}`);
+  assert.match(await live.locator('.live-status .lag').textContent(), /lag .* · updated/);
+  const box1 = await live.boundingBox();
+  assert.equal(Math.round(box1.height), Math.round(box0.height), 'the live paragraph keeps its height');
+  const shift = await page.evaluate(() => window.__shift);
+  assert.ok(shift < 0.01, `no layout shift while live (CLS ${shift})`);
+  await waitSaved();
+  const nb = (await api(`/v1/notebooks/${notebookId}`)).body;
+  const saved = nb.paragraphs.find((x) => x.text.includes('FROM sales_per_minute'));
+  assert.equal(saved.live, true);
+  assert.equal(saved.view.mode, 'line');
+  await shot('05-live-chart');
+});
+
+test('a long query shows its progress and is cancelled on the server', async () => {
+  const p = await (async () => {
+    await page.click('[data-action=add-sql]');
+    const q = lastParagraph();
+    await q.locator('.cm-content').click();
+    await page.keyboard.insertText('SELECT count(*) FROM generate_series(1, 200000) a(x), generate_series(1, 200000) b(y) WHERE x + y = 7');
+    await page.keyboard.press('Shift+Enter');
+    return q;
+  })();
+  const elapsed = p.locator('.status .elapsed');
+  await elapsed.waitFor();
+  const t1 = await elapsed.textContent();
+  await page.waitForTimeout(700);
+  const t2 = await elapsed.textContent();
+  assert.notEqual(t1, t2, 'elapsed time ticks');
+  await p.locator('[data-action=cancel]').click();
+  await p.locator('[data-state=cancelled]').waitFor({ timeout: 15000 });
+  assert.equal(await p.locator('.error-box').getAttribute('data-code'), '57014');
+  await p.locator('[data-action=delete]').click();
+  await waitSaved();
+});
+
+test('health page: streams, pipelines, errors link', async () => {
+  await page.click('nav a[href="#/health"]');
+  await page.locator('.health td', { hasText: 'sales' }).first().waitFor({ timeout: 10000 });
+  await page.locator('.health td', { hasText: 'sales_per_minute' }).first().waitFor();
+  const link = page.locator('button[data-errors-table="records_errors"]');
+  await link.waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('button[data-errors-table="records_errors"]')?.textContent) >= 1, null, { timeout: 15000 });
+  await page.waitForTimeout(2500);  // a refresh later the charts have points
+  await shot('06-health');
+  await link.click();
+  const panel = page.locator('.error-panel .paragraph');
+  await panel.locator('[data-state=done]').waitFor({ timeout: 30000 });
+  assert.ok(await panel.locator('tbody tr').count() >= 1);
+  assert.match(await panel.locator('tbody').textContent(), /abc/);
+});
+
+test('import the Zeppelin note and run it', async () => {
+  assert.ok(existsSync(ZEPPELIN), `${ZEPPELIN} missing`);
+  await page.click('nav a[href="#/"]');
+  await page.locator('[data-action=import]').waitFor();
+  await page.setInputFiles('input[type=file]', ZEPPELIN);
+  await page.waitForURL((u) => u.hash.startsWith('#/n/') && !u.hash.includes(notebookId), { timeout: 10000 });
+  await page.locator('h1.title', { hasText: 'Streaming Data Analytics' }).waitFor();
+  const types = await paragraphs().evaluateAll((els) => els.map((e) => e.dataset.type));
+  assert.deepEqual(types, ['sql', 'sql', 'sql', 'sql', 'markdown', 'text']);
+  assert.match(await paragraphs().nth(4).locator('.markdown h2').textContent(), /Streaming analytics/);
+  assert.match(await paragraphs().nth(5).locator('.badge').textContent(), /%spark/);
+  await page.click('[data-action=run-all]');
+  for (let i = 0; i < 4; i++) {
+    const p = paragraphs().nth(i);
+    await p.locator('[data-state=done], [data-state=error]').first().waitFor({ timeout: 60000 });
+    assert.equal(await p.locator('[data-state=error]').count(), 0, `paragraph ${i}: ${await p.locator('.error-box').textContent()}`);
+  }
+  assert.match(await paragraphs().nth(0).locator('tbody').textContent(), /records/);
+  // Zeppelin's saved chart types came along: a pie and a grouped bar chart.
+  assert.equal(await paragraphs().nth(2).locator('[data-mode=pie]').getAttribute('aria-selected'), 'true');
+  assert.ok(Number(await paragraphs().nth(2).locator('.chart').getAttribute('data-points')) >= 1);
+  assert.equal(await paragraphs().nth(3).locator('[data-mode=bar]').getAttribute('aria-selected'), 'true');
+  assert.equal(await paragraphs().nth(3).locator('select[data-role=series]').inputValue(), 'product');
+});
+
+test('reload and find everything saved', async () => {
+  await page.goto(`${base}/#/n/${encodeURIComponent(notebookId)}`);
+  await page.reload();
+  await page.locator('h1.title', { hasText: 'Sales dashboard' }).waitFor({ timeout: 10000 });
+  const texts = await paragraphs().evaluateAll((els) => els.map((e) => e.querySelector('.editor')?.shadowRoot?.querySelector('.cm-content')?.textContent ?? ''));
+  assert.equal(texts.length, 5, texts.join('\n'));
+  assert.match(texts[0], /generate_series\(1, 120\)/);
+  assert.match(texts[1], /CREATE TABLE records/);
+  assert.match(texts[4], /FROM sales_per_minute/);
+  // The live paragraph follows again after the reload, as a line chart.
+  const live = paragraphs().nth(4);
+  assert.equal(await live.locator('[data-action=live]').getAttribute('aria-pressed'), 'true');
+  await live.locator('.chart canvas').waitFor({ timeout: 15000 });
+  assert.equal(await live.locator('[data-mode=line]').getAttribute('aria-selected'), 'true');
+  assert.ok(Number(await live.locator('.chart').getAttribute('data-points')) >= 6);
+  await paragraphs().first().locator('[data-action=run]').click();
+  await paragraphs().first().locator('[data-mode=line][aria-selected=true]').waitFor();
+  await page.click('nav a[href="#/"]');
+  await page.locator('.notebook-list li').nth(1).waitFor();
+  assert.equal(await page.locator('.notebook-list li').count(), 2);
+});
+
+test('dark theme and a narrow window', async () => {
+  await page.goto(`${base}/#/n/${encodeURIComponent(notebookId)}`);
+  await paragraphs().nth(4).locator('.chart canvas').waitFor({ timeout: 15000 });
+  await page.click('[data-action=theme]');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await paragraphs().nth(4).scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  await shot('07-dark-theme');
+  await page.setViewportSize({ width: 400, height: 800 });
+  await page.waitForTimeout(500);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling at 400 px (overflow ${overflow})`);
+  await shot('08-narrow');
+  await page.click('[data-action=theme]');
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('sign out, then be refused', async () => {
+  await page.click('[data-action=sign-out]');
+  await page.locator('form.signin').waitFor({ timeout: 10000 });
+  const status = await page.evaluate(async () => (await fetch('/v1/notebooks')).status);
+  assert.equal(status, 401);
+  await page.goto(`${base}/#/n/${encodeURIComponent(notebookId)}`);
+  await page.locator('form.signin').waitFor({ timeout: 10000 });
+  assert.equal(await paragraphs().count(), 0);
+});
+
+test('no CSP violations or page errors', () => {
+  assert.deepEqual(problems, []);
+});
