@@ -35,6 +35,8 @@ struct Config {
   size_t max_body_bytes = 16u << 20;
   std::string tls_cert_file, tls_key_file;
   std::vector<User> users;  // from the config; empty = the generated DATA/credentials pair
+  int64_t ui_session_idle_minutes = 720;  // [ui] session_idle_minutes: web sign-in expiry
+  bool metrics_public = false;            // [metrics] public: GET /metrics without credentials
 };
 
 // Reads a TOML file over `cfg` (keys absent from the file keep their values).
