@@ -16,10 +16,7 @@
 #include "server/credentials.h"
 #include "server/sql_http.h"
 #include "server/ui_assets.h"
-<<<<<<< HEAD
-=======
 #include "server/web_api.h"
->>>>>>> nbserver
 #include "sql/engine.h"
 #include "stream/runtime.h"
 #include "util/base64.h"
