@@ -326,6 +326,8 @@ test('import the Zeppelin note and run it', async () => {
   assert.ok(Number(await paragraphs().nth(2).locator('.chart').getAttribute('data-points')) >= 1);
   assert.equal(await paragraphs().nth(3).locator('[data-mode=bar]').getAttribute('aria-selected'), 'true');
   assert.equal(await paragraphs().nth(3).locator('select[data-role=series]').inputValue(), 'product');
+  await paragraphs().nth(2).scrollIntoViewIfNeeded();
+  await shot('09-zeppelin-import');
 });
 
 test('reload and find everything saved', async () => {

@@ -51,7 +51,7 @@ function cssVar(name: string): string {
 }
 
 // Builds the ECharts option; also returns how many data points it draws.
-export function buildOption(mode: ChartMode, v: Required<View>, columns: Column[], rows: unknown[][], animate: boolean): { option: echarts.EChartsCoreOption; points: number } {
+export function buildOption(mode: ChartMode, v: Required<View>, columns: Column[], rows: unknown[][], animate: boolean, compact = false): { option: echarts.EChartsCoreOption; points: number } {
   const fg = cssVar('--fg-muted'), grid = cssVar('--border'), palette = cssVar('--chart-palette').split(',').map((s) => s.trim()).filter(Boolean);
   const idx = (n: string | null) => (n === null ? -1 : columns.findIndex((c) => c.name === n));
   const xi = idx(v.x), si = idx(v.series);
@@ -110,7 +110,7 @@ export function buildOption(mode: ChartMode, v: Required<View>, columns: Column[
         name, type, data,
         stack: v.stacked && mode !== 'scatter' ? 'total' : undefined,
         areaStyle: mode === 'area' ? { opacity: 0.35 } : undefined,
-        showSymbol: mode === 'scatter' || data.length <= 60,
+        showSymbol: mode === 'scatter' || (!compact && data.length <= 60),
         symbolSize: mode === 'scatter' ? 8 : 5,
         emphasis: { focus: 'series' },
         barMaxWidth: 48,
@@ -142,8 +142,9 @@ export class Chart {
     this.chart = echarts.init(el, null, { renderer: 'canvas' });
     this.resize.observe(el);
   }
-  update(mode: ChartMode, view: Required<View>, columns: Column[], rows: unknown[][], live: boolean): number {
-    const { option, points } = buildOption(mode, view, columns, rows, !live);
+  // compact: small charts (health page) draw lines without point symbols.
+  update(mode: ChartMode, view: Required<View>, columns: Column[], rows: unknown[][], live: boolean, compact = false): number {
+    const { option, points } = buildOption(mode, view, columns, rows, !live, compact);
     this.chart.setOption(option, live ? { replaceMerge: ["series"] } : { notMerge: true });
     this.el.dataset.points = String(points);
     this.el.dataset.series = String(((option as { series: object[] }).series ?? []).length);

@@ -52,8 +52,8 @@ export class HealthPage {
     const t = s.history?.t ?? [];
     const cols = (y: string) => [{ name: 'time', type: 'timestamp' }, { name: y, type: 'double' }];
     const series = (vals: number[]) => t.map((ms, i) => [ms, vals[i] ?? 0]);
-    this.recChart.update('area', { mode: 'area', x: 'time', y: ['records/s'], series: null, stacked: false }, cols('records/s'), series(s.history?.records_per_s ?? []), true);
-    this.rowChart.update('area', { mode: 'area', x: 'time', y: ['rows/s'], series: null, stacked: false }, cols('rows/s'), series(s.history?.rows_per_s ?? []), true);
+    this.recChart.update('area', { mode: 'area', x: 'time', y: ['records/s'], series: null, stacked: false }, cols('records/s'), series(s.history?.records_per_s ?? []), true, true);
+    this.rowChart.update('area', { mode: 'area', x: 'time', y: ['rows/s'], series: null, stacked: false }, cols('rows/s'), series(s.history?.rows_per_s ?? []), true, true);
 
     const table = (head: string[], rows: (string | Node)[][], numericFrom = 1) => h('div.table-scroll', null, h('table.grid.compact', null,
       h('thead', null, h('tr', null, head.map((c, i) => h('th', { class: i >= numericFrom ? 'num' : null }, c)))),
