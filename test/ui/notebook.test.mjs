@@ -227,7 +227,14 @@ test('create a stream table and views in SQL paragraphs, follow a live chart whi
   await addAndRun('CREATE MATERIALIZED VIEW products AS\n  SELECT zipcode, product, price, ts FROM records WHERE price BETWEEN 40 AND 50');
   await addAndRun("CREATE MATERIALIZED VIEW sales_per_minute AS\n  SELECT window_start, count(*) AS sales, sum(price) AS revenue\n" +
     "  FROM tumble(records, ts, interval '1 minute') GROUP BY window_start");
-  // Completion knows the new view once the catalog is reloaded after DDL.
+  // Keyboard: Ctrl-Shift-↓/↑ in an editor moves its paragraph.
+  const ids = () => paragraphs().evaluateAll((els) => els.map((e) => e.dataset.id));
+  const before = await ids();
+  await paragraphs().nth(1).locator('.cm-content').click();
+  await page.keyboard.press('Control+Shift+ArrowDown');
+  assert.deepEqual(await ids(), [before[0], before[2], before[1], before[3]]);
+  await page.keyboard.press('Control+Shift+ArrowUp');
+  assert.deepEqual(await ids(), before);
   const live = await addAndRun('SELECT window_start, sales, revenue FROM sales_per_minute ORDER BY window_start');
   await live.locator('[data-mode=line]').click();
   await live.locator('[data-action=live]').click();

@@ -65,6 +65,7 @@ export interface EditorOptions {
   onRun(): void;          // Shift-Enter
   onRunAll?(): void;      // Ctrl/Cmd-Shift-Enter
   onEscape?(): void;
+  onMove?(delta: -1 | 1): void;  // Ctrl/Cmd-Shift-↑/↓: move the paragraph
   readOnly?: boolean;
   placeholder?: string;
 }
@@ -78,6 +79,8 @@ export class Editor {
       { key: 'Shift-Enter', run: () => { opts.onRun(); return true; } },
       { key: 'Mod-Enter', run: () => { opts.onRun(); return true; } },
       { key: 'Mod-Shift-Enter', run: () => { opts.onRunAll?.(); return true; } },
+      { key: 'Mod-Shift-ArrowUp', run: () => { if (!opts.onMove) return false; opts.onMove(-1); return true; } },
+      { key: 'Mod-Shift-ArrowDown', run: () => { if (!opts.onMove) return false; opts.onMove(1); return true; } },
       { key: 'Escape', run: () => { if (!opts.onEscape) return false; opts.onEscape(); return true; } },
     ]);
     const ext: Extension[] = [

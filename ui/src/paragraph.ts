@@ -57,8 +57,8 @@ export class ParagraphView {
       p.type === 'sql' ? (this.liveBtn = h('button.toggle', { type: 'button', 'aria-pressed': 'false', title: 'Follow: re-run whenever the stream advances', 'data-action': 'live', onclick: () => { void this.setLive(!this.p.live); } }, h('span.dot'), 'Follow')) : null,
       p.type === 'markdown' ? h('button.ghost', { type: 'button', 'data-action': 'edit', onclick: () => this.setEditing(!this.editing) }, 'Edit') : null,
       this.host.scratch ? null : [
-        h('button.icon', { type: 'button', title: 'Move up (Alt-↑)', 'aria-label': 'Move up', onclick: () => this.host.move(this, -1) }, '↑'),
-        h('button.icon', { type: 'button', title: 'Move down (Alt-↓)', 'aria-label': 'Move down', onclick: () => this.host.move(this, 1) }, '↓'),
+        h('button.icon', { type: 'button', title: 'Move up (Ctrl-Shift-↑)', 'aria-label': 'Move up', onclick: () => this.host.move(this, -1) }, '↑'),
+        h('button.icon', { type: 'button', title: 'Move down (Ctrl-Shift-↓)', 'aria-label': 'Move down', onclick: () => this.host.move(this, 1) }, '↓'),
         h('button.icon', { type: 'button', title: 'Delete paragraph', 'aria-label': 'Delete paragraph', 'data-action': 'delete', onclick: () => this.host.remove(this) }, '✕'),
       ]);
     const kind = p.type === 'sql' ? 'SQL' : p.type === 'markdown' ? 'Markdown' : `Unsupported ${p.unsupported ?? ''}`.trim();
@@ -78,15 +78,6 @@ export class ParagraphView {
     } else {
       this.makeEditor();
       this.el.append(this.status, this.errorBox, this.result.el);
-      if (!this.host.scratch) this.el.addEventListener('keydown', (e) => this.keys(e));
-    }
-  }
-
-  private keys(e: KeyboardEvent): void {
-    if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
-      e.preventDefault();
-      this.host.move(this, e.key === 'ArrowUp' ? -1 : 1);
-      this.focus();
     }
   }
 
@@ -99,6 +90,7 @@ export class ParagraphView {
       onRun: () => { if (this.p.type === 'sql') void this.run(); else this.setEditing(false); },
       onRunAll: () => this.host.runAll(),
       onEscape: this.p.type === 'markdown' ? () => this.setEditing(false) : undefined,
+      onMove: this.host.scratch ? undefined : (d) => { this.host.move(this, d); this.focus(); },
     });
     catalog().then((rels) => this.editor?.setCatalog(rels)).catch(() => {});
   }
