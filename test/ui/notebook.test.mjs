@@ -8,14 +8,12 @@
 // Fails (never skips) when the browser or the server binary is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { KinesisClient, CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { startServer } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -24,33 +22,10 @@ const CHROMIUM = process.env.SL_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.SL_UI_ARTIFACTS || join(REPO, 'build', 'test-artifacts', 'ui');
 const ZEPPELIN = join(REPO, 'test', 'server', 'fixtures', 'zeppelin_aws_solution.json');
 
-let proc, dataDir, base, creds, stderr = '';
+let server, base, creds;
 let browser, context, page, kinesis;
 const problems = [];   // CSP violations and uncaught page errors: the run fails on any
 let notebookId = null;
-
-function readCredentials(file) {
-  const text = readFileSync(file, 'utf8');
-  const get = (k) => text.match(new RegExp(`^\\s*${k}\\s*=\\s*(\\S+)`, 'm'))?.[1];
-  return { accessKeyId: get('aws_access_key_id'), secretAccessKey: get('aws_secret_access_key') };
-}
-
-async function startServer() {
-  dataDir = mkdtempSync(join(tmpdir(), 'sl-ui-test-'));
-  proc = spawn(BIN, ['serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-fsync'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s; stderr: ${stderr}`)), 30000);
-    proc.on('exit', (code) => reject(new Error(`server exited (${code}); stderr: ${stderr}`)));
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = line.match(/^streamlake: listening http=([0-9.]+):(\d+)\s*$/);
-      if (m) { clearTimeout(timer); resolve(Number(m[2])); }
-    });
-  });
-  base = `http://127.0.0.1:${port}`;
-  creds = readCredentials(join(dataDir, 'credentials'));
-}
 
 const shot = (name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
 const paragraphs = () => page.locator('section.paragraph');
@@ -85,7 +60,8 @@ before(async () => {
   assert.ok(BIN && existsSync(BIN), 'STREAMLAKE_BIN must name the streamlake binary');
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap)`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  await startServer();
+  server = await startServer(BIN, ['--no-fsync']);
+  ({ base, creds } = server);
   kinesis = new KinesisClient({ endpoint: base, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
@@ -99,13 +75,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   kinesis?.destroy();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
-    proc.kill('SIGTERM');
-    const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 20000))]);
-    if (!r) proc.kill('SIGKILL');
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const code = await server?.stop();
+  if (server) assert.equal(code, 0, `server exit on SIGTERM; stderr: ${server.stderr().slice(-2000)}`);
 });
 
 test('the app is served with its content types, caching and CSP', async () => {
