@@ -56,23 +56,17 @@ bool serve_ui_asset(const net::HttpRequest& req, net::ResponseSink& sink) {
   if (!ours) return false;
   net::HttpResponse r;
   add_security_headers(r.headers);
-  if (req.method != "GET" && req.method != "HEAD") {
-    r.status = 405;
-    r.headers.emplace_back("allow", "GET, HEAD");
+  auto refuse = [&](int status, const char* extra_header, const char* extra_value, const char* body) {
+    r.status = status;
+    r.headers.emplace_back(extra_header, extra_value);
     r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
-    r.body = "use GET\n";
+    r.body = body;
     sink.respond(std::move(r));
     return true;
-  }
+  };
+  if (req.method != "GET" && req.method != "HEAD") return refuse(405, "allow", "GET, HEAD", "use GET\n");
   auto it = asset_index().find(path);
-  if (it == asset_index().end()) {
-    r.status = 404;
-    r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
-    r.headers.emplace_back("cache-control", "no-cache");
-    r.body = "not found\n";
-    sink.respond(std::move(r));
-    return true;
-  }
+  if (it == asset_index().end()) return refuse(404, "cache-control", "no-cache", "not found\n");
   const Asset& a = *it->second;
   r.headers.emplace_back("cache-control", a.immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("etag", a.etag);
