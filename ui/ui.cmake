@@ -21,8 +21,8 @@ function(sl_ui_embed out_var)
   add_custom_command(
     OUTPUT ${stamp}
     COMMAND ${SL_NODE_EXECUTABLE} ${nm}/typescript/bin/tsc -p ${ui}/tsconfig.json
-    COMMAND ${CMAKE_COMMAND} -E env SL_UI_OUT=${dist} VITE_CONFIG_NATIVE_IGNORE_WARNING=true
-            ${SL_NODE_EXECUTABLE} ${nm}/vite/bin/vite.js build --config ${ui}/vite.config.mjs
+    COMMAND ${CMAKE_COMMAND} -E env SL_UI_OUT=${dist}
+            ${SL_NODE_EXECUTABLE} ${nm}/vite/bin/vite.js build --config ${ui}/vite.config.mjs --configLoader native
     COMMAND ${CMAKE_COMMAND} -E touch ${stamp}
     DEPENDS ${sources} ${ui}/index.html ${ui}/vite.config.mjs ${ui}/tsconfig.json ${PROJECT_SOURCE_DIR}/package-lock.json
     WORKING_DIRECTORY ${ui}

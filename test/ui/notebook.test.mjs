@@ -65,6 +65,9 @@ before(async () => {
   kinesis = new KinesisClient({ endpoint: base, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  // Report every CSP violation to the console too (Chromium also logs most by itself).
+  await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) =>
+    console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)));
   page = await context.newPage();
   page.on('console', (m) => {
     if (/Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
@@ -111,6 +114,24 @@ test('a wrong password is refused', async () => {
   await page.click('form.signin button[type=submit]');
   await page.getByText('Wrong user or password.').waitFor({ timeout: 10000 });
   assert.equal(await page.locator('form.signin').count(), 1);
+});
+
+test('the CSP is enforced and its violations are caught (checks the checker)', async () => {
+  const n = problems.length;
+  const applied = await page.evaluate(() => {
+    const s = document.createElement('style');
+    s.textContent = 'body { --csp-probe: 1; }';
+    document.head.append(s);
+    const ok = getComputedStyle(document.body).getPropertyValue('--csp-probe').trim() === '1';
+    s.remove();
+    return ok;
+  });
+  assert.equal(applied, false, 'an inline <style> must be refused');
+  const reported = () => problems.slice(n).some((p) => p.includes('Content Security Policy violation: style-src'));
+  for (let i = 0; i < 50 && !reported(); i++) await page.waitForTimeout(100);
+  assert.ok(reported(), `the violation reached the console: ${problems.slice(n)}`);
+  await page.waitForTimeout(500);  // Chromium's own report of the same violation
+  problems.splice(n);
 });
 
 test('sign in and create a notebook', async () => {
@@ -161,7 +182,11 @@ test('switch the result to a bar chart and a line chart', async () => {
   await chart.locator('canvas').waitFor();
   assert.ok(Number(await chart.getAttribute('data-points')) >= 100, 'bar chart draws the rows');
   await p.locator('select[data-role=x]').selectOption('x');
-  await p.locator('select[data-role=y]').selectOption(['d']);
+  await p.locator('[data-role=y] summary').click();
+  await p.locator('[data-role=y] input[value=d]').check();
+  await p.locator('[data-role=y] input[value=m]').uncheck();
+  await p.locator('[data-role=y] summary').click();
+  assert.equal(await p.locator('[data-role=y] summary').textContent(), 'd');
   await page.waitForTimeout(300);
   await shot('03-bar-chart');
   await p.locator('[data-mode=line]').click();

@@ -140,18 +140,40 @@ export class ResultView {
       this.renderToolbar();
       this.renderBody();
     } }, cols.map((c) => opt(c.name, c.name === r.x)));
-    const ySel = h('select', { 'aria-label': 'Y columns', 'data-role': 'y', multiple: this.view.mode !== 'pie', size: 1, onchange: () => {
-      const y = [...ySel.selectedOptions].map((o) => o.value);
-      this.setView({ ...this.view, y });
-      this.renderBody();
-    } }, cols.filter((c) => c.name !== r.x).map((c) => opt(c.name, r.y.includes(c.name))));
-    if (this.view.mode !== 'pie') ySel.size = Math.min(3, Math.max(1, cols.length - 1));
+    // Y: one column for a pie (a select), any number otherwise (a menu of checkboxes).
+    let yControl: HTMLElement;
+    if (this.view.mode === 'pie') {
+      const ySel = h('select', { 'aria-label': 'Value column', 'data-role': 'y', onchange: () => {
+        this.setView({ ...this.view, y: [ySel.value] });
+        this.renderBody();
+      } }, cols.filter((c) => c.name !== r.x).map((c) => opt(c.name, r.y.includes(c.name))));
+      yControl = ySel;
+    } else {
+      const summary = h('summary', { 'aria-label': 'Y columns' }, r.y.join(', ') || '(none)');
+      const boxes = cols.filter((c) => c.name !== r.x).map((c) => h('input', { type: 'checkbox', value: c.name, checked: r.y.includes(c.name) }));
+      const menu = h('details.multi', { 'data-role': 'y' }, summary,
+        h('div.menu', { role: 'group', 'aria-label': 'Y columns' }, boxes.map((b) => h('label.check', null, b, h('span', null, b.value)))));
+      menu.addEventListener('change', () => {
+        const y = boxes.filter((b) => b.checked).map((b) => b.value);
+        summary.textContent = y.join(', ') || '(none)';
+        this.setView({ ...this.view, y });
+        this.renderBody();
+      });
+      // Closes on a click elsewhere or Escape.
+      const outside = (e: Event) => { if (!menu.contains(e.target as Node)) menu.open = false; };
+      menu.addEventListener('toggle', () => {
+        if (menu.open) document.addEventListener('click', outside);
+        else document.removeEventListener('click', outside);
+      });
+      menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { menu.open = false; summary.focus(); } });
+      yControl = menu;
+    }
     const sSel = h('select', { 'aria-label': 'Series', 'data-role': 'series', onchange: () => {
       this.setView({ ...this.view, series: sSel.value || null });
       this.renderBody();
     } }, h('option', { value: '' }, '(none)'), cols.filter((c) => c.name !== r.x && !isNumeric(c) || c.name === r.series).map((c) => opt(c.name, c.name === r.series)));
     const label = (text: string, control: HTMLElement) => h('label.field', null, h('span', null, text), control);
-    this.toolbar.append(label('X', xSel), label(this.view.mode === 'pie' ? 'Value' : 'Y', ySel));
+    this.toolbar.append(label('X', xSel), label(this.view.mode === 'pie' ? 'Value' : 'Y', yControl));
     if (this.view.mode !== 'pie') {
       this.toolbar.append(label('Series', sSel));
       if (this.view.mode !== 'scatter') {
