@@ -55,6 +55,19 @@ try {
   })).json()).id;
   const latencyNb = await mk('bench latency', 'SELECT batch, n FROM marks ORDER BY batch', { mode: 'line', x: 'batch', y: ['n'], series: null, stacked: false });
   const memoryNb = await mk('bench memory', 'SELECT slot, n, last FROM recent ORDER BY slot', { mode: 'bar', x: 'slot', y: ['n'], series: null, stacked: false });
+  // Also time each live result's arrival (SSE event) in the page, to split the latency into
+  // server (ack → event) and page (event → paint).
+  await context.addInitScript(() => {
+    window.__events = [];
+    const add = EventSource.prototype.addEventListener;
+    EventSource.prototype.addEventListener = function (type, fn, o) {
+      if (type !== 'result') return add.call(this, type, fn, o);
+      return add.call(this, type, (ev) => {
+        window.__events.push([Date.now(), JSON.parse(ev.data).row_count]);
+        fn(ev);
+      }, o);
+    };
+  });
   const page = await context.newPage();
   await page.goto(`${base}/#/n/${latencyNb}`);
   await page.locator('.chart').waitFor({ timeout: 30000 });
@@ -92,18 +105,27 @@ try {
   const latencyBatches = batch;
   await new Promise((r) => setTimeout(r, 3000));
   const paints = await page.evaluate(() => window.__paints);
-  const lat = [];
-  let j = 0;
-  for (let k = 0; k < latencyBatches; k++) {
-    if (acks[k] === undefined) continue;
-    while (j < paints.length && paints[j][1] < k + 1) j++;
-    if (j === paints.length) break;
-    lat.push(paints[j][0] - acks[k]);
-  }
-  lat.sort((a, b) => a - b);
-  const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  console.log(`latency: ${lat.length} of ${latencyBatches} batches (${latencyBatches * PER_TICK} records at ${RATE}/s, ${failed} failed), ` +
-    `paints ${paints.length}, p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${lat[lat.length - 1]} ms`);
+  const events = await page.evaluate(() => window.__events);
+  // For each batch: the first sample (time, count) whose count shows it.
+  const latencies = (samples) => {
+    const out = [];
+    let j = 0;
+    for (let k = 0; k < latencyBatches; k++) {
+      if (acks[k] === undefined) continue;
+      while (j < samples.length && samples[j][1] < k + 1) j++;
+      if (j === samples.length) break;
+      out.push(samples[j][0] - acks[k]);
+    }
+    return out.sort((a, b) => a - b);
+  };
+  const summary = (lat) => {
+    const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+    return `p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${lat[lat.length - 1]} ms (${lat.length} batches)`;
+  };
+  console.log(`latency: ${latencyBatches} batches (${latencyBatches * PER_TICK} records at ${RATE}/s, ${failed} failed), ` +
+    `${events.length} live results, ${paints.length} paints`);
+  console.log(`latency ack → point painted: ${summary(latencies(paints))}`);
+  console.log(`latency ack → live result received by the page: ${summary(latencies(events))}`);
 
   // Memory: the bounded view, for MINUTES.
   await page.goto(`${base}/#/n/${memoryNb}`);
