@@ -198,17 +198,9 @@ std::string LiveHub::run_one(const Caller& caller, const Subscription& sub, uint
     sql::QueryResult result = session->execute(stmt, {});
     std::string d = "{\"id\":";
     append_json_string(d, sub.id);
-    d += ",\"columns\":[";
-    const auto& cols = result.columns();
-    for (size_t i = 0; i < cols.size(); i++) {
-      if (i) d.push_back(',');
-      d += "{\"name\":";
-      append_json_string(d, cols[i].name);
-      d += ",\"type\":";
-      append_json_string(d, cols[i].type.to_string());
-      d.push_back('}');
-    }
-    d += "],\"rows\":[";
+    d += ",\"columns\":";
+    append_columns_json(result.columns(), d);
+    d += ",\"rows\":[";
     size_t n = 0;
     bool truncated = false;
     while (const sql::DataChunk* chunk = result.next()) {

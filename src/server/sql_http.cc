@@ -48,6 +48,19 @@ SqlHttp::SqlHttp(sql::Engine* engine, size_t workers, int64_t default_timeout_ms
 
 SqlHttp::~SqlHttp() = default;
 
+void append_columns_json(const std::vector<sql::ResultColumn>& cols, std::string& buf) {
+  buf.push_back('[');
+  for (size_t i = 0; i < cols.size(); i++) {
+    if (i) buf.push_back(',');
+    buf += "{\"name\":";
+    append_json_string(buf, cols[i].name);
+    buf += ",\"type\":";
+    append_json_string(buf, cols[i].type.to_string());
+    buf.push_back('}');
+  }
+  buf.push_back(']');
+}
+
 void append_row_json(const exec::DataChunk& chunk, size_t r, std::string& buf) {
   buf.push_back('[');
   for (size_t c = 0; c < chunk.column_count(); c++) {
@@ -165,17 +178,9 @@ void SqlHttp::run(std::string sql_text, User user, std::shared_ptr<net::Response
     }
     sql::QueryResult result = session->execute(stmt, {});
     attach(session.get());
-    buf = "{\"columns\":[";
-    const auto& cols = result.columns();
-    for (size_t i = 0; i < cols.size(); i++) {
-      if (i) buf.push_back(',');
-      buf += "{\"name\":";
-      append_json_string(buf, cols[i].name);
-      buf += ",\"type\":";
-      append_json_string(buf, cols[i].type.to_string());
-      buf.push_back('}');
-    }
-    buf += "],\"rows\":[";
+    buf = "{\"columns\":";
+    append_columns_json(result.columns(), buf);
+    buf += ",\"rows\":[";
     bool first_row = true;
     auto flush = [&](bool force) {
       if (!force && buf.size() < kFlushBytes) return;
