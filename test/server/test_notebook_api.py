@@ -311,6 +311,10 @@ def test_oversized_and_malformed_notebooks_are_refused_and_change_nothing(server
     assert status == 400 and "version" in resp["error"]["message"]
     status, _, resp = web.send("PUT", f"/v1/notebooks/{nb['id']}", {"name": "v", "version": "1"})
     assert status == 400 and "version" in resp["error"]["message"]
+    status, _, resp = web.send("PUT", f"/v1/notebooks/{nb['id']}", {"name": "emptied?", "version": nb["version"]})
+    assert status == 400 and "paragraphs" in resp["error"]["message"], "a PUT without paragraphs"
+    status, _, resp = web.send("PUT", f"/v1/notebooks/{nb['id']}", {**nb, "id": str(uuid.uuid4())})
+    assert status == 400 and "id" in resp["error"]["message"]
     assert notebook_ids(web) == before
     status, _, got = web.get(f"/v1/notebooks/{nb['id']}")
     assert got == nb
@@ -617,6 +621,21 @@ def test_live_subscription_pushes_growing_results(server, pipeline):
     assert status == 404
 
 
+def test_live_connection_pings_every_15_seconds(server):
+    web = Web(server, "reader")
+    es = EventStream(server, web)
+    try:
+        assert es.next()[0] == "hello"
+        t0 = time.monotonic()
+        while not es.comments:
+            assert time.monotonic() - t0 < 20, "no ': ping' within 20 s"
+            time.sleep(0.2)
+        assert es.comments[0] == ": ping"
+        assert time.monotonic() - t0 > 13, "pinged too early"
+    finally:
+        es.close()
+
+
 def test_status_and_metrics(server, pipeline):
     produce(pipeline, 30, 10000)
     admin = Web(server, "reader")
@@ -707,7 +726,11 @@ def test_notebooks_survive_a_restart_and_sessions_do_not(server):
     assert f"{nb['id']}.json" in files and not [f for f in files if f.endswith(".tmp")]
     with open(os.path.join(server.data_dir, "notebooks", f"{nb['id']}.json")) as f:
         assert json.load(f)["format_version"] == 1
+    # A damaged file (a disk error, a hand edit) is skipped with a warning, not fatal.
+    with open(os.path.join(server.data_dir, "notebooks", f"{uuid.uuid4()}.json"), "w") as f:
+        f.write('{"format_version": 1, "id": "trunc')
     server.start()
+    assert "skipping notebook" in server.stderr_tail()
     status, _, _ = web.get("/v1/notebooks")
     assert status == 401, "a restart signs everyone out"
     web = Web(server, "admin")
