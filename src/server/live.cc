@@ -31,11 +31,7 @@ std::string sse(std::string_view event, std::string_view data) {
 std::string error_frame(const std::string& id, std::string_view code, std::string_view message, int position) {
   std::string d = "{\"id\":";
   append_json_string(d, id);
-  d += ",\"error\":{\"code\":";
-  append_json_string(d, code);
-  d += ",\"message\":";
-  append_json_string(d, message);
-  d += ",\"position\":" + std::to_string(position) + "}}";
+  d += ",\"error\":" + sql_error_object(code, message, position) + "}";
   return sse("error", d);
 }
 
@@ -158,11 +154,7 @@ void LiveHub::handle(const net::HttpRequest& req, const Caller& caller, net::Res
       return;
     }
   } catch (const Error& e) {
-    net::HttpResponse r = api_error(400, sql::sqlstate_of(e), e.what());
-    r.body.pop_back();
-    r.body.pop_back();
-    r.body += ",\"position\":" + std::to_string(e.position()) + "}}";
-    sink.respond(std::move(r));
+    sink.respond(api_sql_error(400, sql::sqlstate_of(e), e.what(), e.position()));
     return;
   }
   {

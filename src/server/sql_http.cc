@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/api.h"
 #include "sql/engine.h"
 #include "util/json.h"
 #include "util/thread_pool.h"
@@ -13,20 +14,11 @@ namespace sl::server {
 namespace {
 
 std::string error_object(const char* code, std::string_view message, int position) {
-  std::string s = "{\"code\":";
-  append_json_string(s, code);
-  s += ",\"message\":";
-  append_json_string(s, message);
-  s += ",\"position\":" + std::to_string(position) + "}";
-  return s;
+  return sql_error_object(code, message, position);
 }
 
 net::HttpResponse error_response(int status, const char* code, std::string_view message, int position) {
-  net::HttpResponse r;
-  r.status = status;
-  r.headers.emplace_back("content-type", "application/json");
-  r.body = "{\"error\":" + error_object(code, message, position) + "}";
-  return r;
+  return api_sql_error(status, code, message, position);
 }
 
 constexpr size_t kFlushBytes = 256 << 10;

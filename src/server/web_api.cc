@@ -236,12 +236,7 @@ bool WebApi::handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& s
   if (!caller) {
     net::HttpResponse r;
     if (p == "/v1/sql") {  // the SQL API's error shape has a position
-      r = api_json(f.status, "");
-      r.body = "{\"error\":{\"code\":";
-      append_json_string(r.body, f.code);
-      r.body += ",\"message\":";
-      append_json_string(r.body, f.message);
-      r.body += ",\"position\":-1}}";
+      r = api_sql_error(f.status, f.code, f.message, -1);
     } else {
       r = api_error(f.status, f.code, f.message);
     }

@@ -621,6 +621,22 @@ def test_live_subscription_pushes_growing_results(server, pipeline):
     assert status == 404
 
 
+def test_live_query_failing_at_run_time_pushes_an_error(server, pipeline):
+    web = Web(server, "writer")
+    es = EventStream(server, web)
+    try:
+        conn = es.next()[1]["connection"]
+        produce(pipeline, 11, 20000)  # at least one row in products
+        status, _, body = web.send("POST", f"/v1/live/{conn}/subscribe",
+                                   {"id": "e1", "sql": "SELECT max(price / (price - price)) FROM products"})
+        assert status == 204, body
+        event, data = es.next()
+        assert event == "error" and data["id"] == "e1", (event, data)
+        assert data["error"]["code"] == "22012" and data["error"]["message"], data
+    finally:
+        es.close()
+
+
 def test_live_connection_pings_every_15_seconds(server):
     web = Web(server, "reader")
     es = EventStream(server, web)
