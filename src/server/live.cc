@@ -181,7 +181,7 @@ std::string LiveHub::run_one(const Caller& caller, const Subscription& sub, uint
   try {
     sql::SessionOptions so;
     so.user = caller.user;
-    so.timeout_ms = 30000;
+    so.timeout_ms = 10000;  // a live query is re-run often: it has to be quick
     so.threads = 1;  // many subscriptions, small views: keep one core for the pipeline
     auto session = engine_->session(so);
     sql::PreparedStatement stmt = session->prepare(sub.sql);

@@ -263,7 +263,7 @@ bool WebApi::handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& s
     return true;
   }
   if (p == "/v1/live") {
-    if (!get) {
+    if (req.method != "GET") {
       sink->respond(api_error(405, "bad_request", "use GET /v1/live (an event stream)"));
       return true;
     }

@@ -448,7 +448,11 @@ def test_cancel_stops_a_long_query_with_57014(server):
         qid = str(uuid.uuid4())
         t0 = time.monotonic()
         t, out = run_async(lambda: writer.send("POST", "/v1/sql", {"sql": LONG_QUERY, "query_id": qid}))
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10
+        while "streamlake_sql_named_queries_running 1" not in call(server, "GET", "/metrics", headers=basic("admin"))[2]:
+            assert time.monotonic() < deadline and t.is_alive(), f"the query did not start: {out}"
+            time.sleep(0.05)
+        time.sleep(0.3)
         assert t.is_alive(), f"the long query ended early: {out}"
         status, _, body = reader.send("POST", "/v1/sql/cancel", {"query_id": qid})
         assert status == 403 and body["error"]["code"] == "42501", "a reader cancelled another user's query"
