@@ -22,6 +22,19 @@ net::HttpResponse api_error(int status, std::string_view code, std::string_view 
   return r;
 }
 
+std::string sql_error_object(std::string_view code, std::string_view message, int position) {
+  std::string s = "{\"code\":";
+  append_json_string(s, code);
+  s += ",\"message\":";
+  append_json_string(s, message);
+  s += ",\"position\":" + std::to_string(position) + "}";
+  return s;
+}
+
+net::HttpResponse api_sql_error(int status, std::string_view code, std::string_view message, int position) {
+  return api_json(status, "{\"error\":" + sql_error_object(code, message, position) + "}");
+}
+
 net::HttpResponse api_json(int status, std::string body) {
   net::HttpResponse r;
   r.status = status;

@@ -33,6 +33,10 @@ struct ApiError : std::runtime_error {
 };
 
 net::HttpResponse api_error(int status, std::string_view code, std::string_view message);
+// The SQL form: {"error":{"code":SQLSTATE,"message":..,"position":<byte offset or -1>}}.
+net::HttpResponse api_sql_error(int status, std::string_view code, std::string_view message, int position);
+// Its inner object {"code":..,"message":..,"position":..} (also the tail of a streamed result).
+std::string sql_error_object(std::string_view code, std::string_view message, int position);
 // 200/201/... with content-type application/json.
 net::HttpResponse api_json(int status, std::string body);
 // 204 No Content.

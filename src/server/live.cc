@@ -31,11 +31,7 @@ std::string sse(std::string_view event, std::string_view data) {
 std::string error_frame(const std::string& id, std::string_view code, std::string_view message, int position) {
   std::string d = "{\"id\":";
   append_json_string(d, id);
-  d += ",\"error\":{\"code\":";
-  append_json_string(d, code);
-  d += ",\"message\":";
-  append_json_string(d, message);
-  d += ",\"position\":" + std::to_string(position) + "}}";
+  d += ",\"error\":" + sql_error_object(code, message, position) + "}";
   return sse("error", d);
 }
 
@@ -158,11 +154,7 @@ void LiveHub::handle(const net::HttpRequest& req, const Caller& caller, net::Res
       return;
     }
   } catch (const Error& e) {
-    net::HttpResponse r = api_error(400, sql::sqlstate_of(e), e.what());
-    r.body.pop_back();
-    r.body.pop_back();
-    r.body += ",\"position\":" + std::to_string(e.position()) + "}}";
-    sink.respond(std::move(r));
+    sink.respond(api_sql_error(400, sql::sqlstate_of(e), e.what(), e.position()));
     return;
   }
   {
@@ -189,7 +181,7 @@ std::string LiveHub::run_one(const Caller& caller, const Subscription& sub, uint
   try {
     sql::SessionOptions so;
     so.user = caller.user;
-    so.timeout_ms = 30000;
+    so.timeout_ms = 10000;  // a live query is re-run often: it has to be quick
     so.threads = 1;  // many subscriptions, small views: keep one core for the pipeline
     auto session = engine_->session(so);
     sql::PreparedStatement stmt = session->prepare(sub.sql);
@@ -198,17 +190,9 @@ std::string LiveHub::run_one(const Caller& caller, const Subscription& sub, uint
     sql::QueryResult result = session->execute(stmt, {});
     std::string d = "{\"id\":";
     append_json_string(d, sub.id);
-    d += ",\"columns\":[";
-    const auto& cols = result.columns();
-    for (size_t i = 0; i < cols.size(); i++) {
-      if (i) d.push_back(',');
-      d += "{\"name\":";
-      append_json_string(d, cols[i].name);
-      d += ",\"type\":";
-      append_json_string(d, cols[i].type.to_string());
-      d.push_back('}');
-    }
-    d += "],\"rows\":[";
+    d += ",\"columns\":";
+    append_columns_json(result.columns(), d);
+    d += ",\"rows\":[";
     size_t n = 0;
     bool truncated = false;
     while (const sql::DataChunk* chunk = result.next()) {

@@ -102,10 +102,12 @@ ChartView parse_view(const json& v, const std::string& field) {
   return out;
 }
 
-// Paragraphs from our own JSON ("paragraphs" absent = none).
-std::vector<Paragraph> parse_paragraphs(const json& doc) {
+// Paragraphs from our own JSON ("paragraphs" absent = none, unless `required`: a PUT
+// carries the whole notebook, and a missing list must not silently empty it).
+std::vector<Paragraph> parse_paragraphs(const json& doc, bool required = false) {
   std::vector<Paragraph> out;
   const json* ps = member(doc, "paragraphs");
+  if (required && !ps) bad("paragraphs", "missing: PUT takes the whole notebook");
   if (!ps || ps->is_null()) return out;
   if (!ps->is_array()) bad("paragraphs", "expected an array");
   if (ps->size() > kMaxParagraphs)
@@ -383,7 +385,7 @@ net::HttpResponse NotebookStore::dispatch(const net::HttpRequest& req, const Cal
     if (const json* bid = member(doc, "id"); bid && !bid->is_null() && (!bid->is_string() || bid->get<std::string>() != id))
       bad("id", "does not match the notebook in the URL");
     std::string name = check_name(doc);
-    std::vector<Paragraph> paragraphs = parse_paragraphs(doc);
+    std::vector<Paragraph> paragraphs = parse_paragraphs(doc, /*required=*/true);
     std::lock_guard lk(mu_);
     Notebook& cur = find_locked(id);
     check_may_change(cur, caller);

@@ -1,5 +1,6 @@
 #include "server/prometheus.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -23,10 +24,11 @@ std::string PromWriter::format_value(double v) {
   char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15) {
     std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
   }
-  return buf;
+  // The shortest text that reads back as the same double.
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 void PromWriter::family(std::string_view name, std::string_view type, std::string_view help) {

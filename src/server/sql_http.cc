@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/api.h"
 #include "sql/engine.h"
 #include "util/json.h"
 #include "util/thread_pool.h"
@@ -13,20 +14,11 @@ namespace sl::server {
 namespace {
 
 std::string error_object(const char* code, std::string_view message, int position) {
-  std::string s = "{\"code\":";
-  append_json_string(s, code);
-  s += ",\"message\":";
-  append_json_string(s, message);
-  s += ",\"position\":" + std::to_string(position) + "}";
-  return s;
+  return sql_error_object(code, message, position);
 }
 
 net::HttpResponse error_response(int status, const char* code, std::string_view message, int position) {
-  net::HttpResponse r;
-  r.status = status;
-  r.headers.emplace_back("content-type", "application/json");
-  r.body = "{\"error\":" + error_object(code, message, position) + "}";
-  return r;
+  return api_sql_error(status, code, message, position);
 }
 
 constexpr size_t kFlushBytes = 256 << 10;
@@ -47,6 +39,19 @@ SqlHttp::SqlHttp(sql::Engine* engine, size_t workers, int64_t default_timeout_ms
     : engine_(engine), default_timeout_ms_(default_timeout_ms), pool_(std::make_unique<ThreadPool>(workers)) {}
 
 SqlHttp::~SqlHttp() = default;
+
+void append_columns_json(const std::vector<sql::ResultColumn>& cols, std::string& buf) {
+  buf.push_back('[');
+  for (size_t i = 0; i < cols.size(); i++) {
+    if (i) buf.push_back(',');
+    buf += "{\"name\":";
+    append_json_string(buf, cols[i].name);
+    buf += ",\"type\":";
+    append_json_string(buf, cols[i].type.to_string());
+    buf.push_back('}');
+  }
+  buf.push_back(']');
+}
 
 void append_row_json(const exec::DataChunk& chunk, size_t r, std::string& buf) {
   buf.push_back('[');
@@ -165,17 +170,9 @@ void SqlHttp::run(std::string sql_text, User user, std::shared_ptr<net::Response
     }
     sql::QueryResult result = session->execute(stmt, {});
     attach(session.get());
-    buf = "{\"columns\":[";
-    const auto& cols = result.columns();
-    for (size_t i = 0; i < cols.size(); i++) {
-      if (i) buf.push_back(',');
-      buf += "{\"name\":";
-      append_json_string(buf, cols[i].name);
-      buf += ",\"type\":";
-      append_json_string(buf, cols[i].type.to_string());
-      buf.push_back('}');
-    }
-    buf += "],\"rows\":[";
+    buf = "{\"columns\":";
+    append_columns_json(result.columns(), buf);
+    buf += ",\"rows\":[";
     bool first_row = true;
     auto flush = [&](bool force) {
       if (!force && buf.size() < kFlushBytes) return;

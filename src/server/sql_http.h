@@ -18,11 +18,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "net/http.h"
 #include "server/config.h"
 
-namespace sl::sql { class Engine; class Session; }
+namespace sl::sql { class Engine; class Session; struct ResultColumn; }
 namespace sl::exec { class DataChunk; }
 namespace sl { class ThreadPool; }
 
@@ -55,6 +56,8 @@ class SqlHttp {
   std::map<std::string, std::shared_ptr<Running>> running_;  // by query_id
 };
 
+// [{"name":..,"type":..},...] of a result's columns, appended to `out`.
+void append_columns_json(const std::vector<sql::ResultColumn>& columns, std::string& out);
 // The JSON of one result row ([v1, v2, ...], NULL as null), appended to `out`.
 void append_row_json(const exec::DataChunk& chunk, size_t row, std::string& out);
 

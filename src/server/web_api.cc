@@ -132,6 +132,7 @@ void WebApi::sign_in(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& 
   const User* u = d_.users->by_name(name);
   if (!u) u = d_.users->by_access_key(name);
   if (!u || !constant_time_equal(u->secret, password)) {
+    if (name.size() > 128) name = name.substr(0, 128) + "...";
     net::HttpResponse r = api_error(401, "28P01", "password authentication failed for user \"" + name + "\"");
     std::lock_guard lk(delayed_mu_);
     if (delayed_.size() < kMaxDelayed) {
@@ -180,6 +181,10 @@ void WebApi::session_endpoint(net::HttpRequest& req, std::shared_ptr<net::Respon
     return;
   }
   auto s = sessions_->touch(token);
+  if (!s) {  // signed out by another request a moment ago
+    sink->respond(api_error(401, "28000", "your session expired or was signed out: sign in again"));
+    return;
+  }
   ojson body;
   body["user"] = s->user;
   body["role"] = s->role;
@@ -236,12 +241,7 @@ bool WebApi::handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& s
   if (!caller) {
     net::HttpResponse r;
     if (p == "/v1/sql") {  // the SQL API's error shape has a position
-      r = api_json(f.status, "");
-      r.body = "{\"error\":{\"code\":";
-      append_json_string(r.body, f.code);
-      r.body += ",\"message\":";
-      append_json_string(r.body, f.message);
-      r.body += ",\"position\":-1}}";
+      r = api_sql_error(f.status, f.code, f.message, -1);
     } else {
       r = api_error(f.status, f.code, f.message);
     }
@@ -268,7 +268,7 @@ bool WebApi::handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& s
     return true;
   }
   if (p == "/v1/live") {
-    if (!get) {
+    if (req.method != "GET") {
       sink->respond(api_error(405, "bad_request", "use GET /v1/live (an event stream)"));
       return true;
     }
