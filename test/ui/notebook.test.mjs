@@ -355,6 +355,37 @@ test('reload and find everything saved', async () => {
   assert.equal(await page.locator('.notebook-list li').count(), 2);
 });
 
+test('notebook list: export, import our export, duplicate, rename, delete', async () => {
+  await page.click('nav a[href="#/"]');
+  const row = page.locator('.notebook-list li', { hasText: 'Sales dashboard' });
+  await row.waitFor();
+  const href = await row.locator('a[download]').getAttribute('href');
+  const exp = await context.request.get(base + href);
+  assert.equal(exp.status(), 200);
+  assert.match(exp.headers()['content-disposition'] ?? '', /attachment/);
+  const doc = await exp.json();
+  assert.equal(doc.paragraphs.length, 5);
+  // Import the export back: a second notebook with the same paragraphs.
+  await page.setInputFiles('input[type=file]', { name: 'sales.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...doc, name: 'Sales imported' })) });
+  await page.locator('h1.title', { hasText: 'Sales imported' }).waitFor({ timeout: 10000 });
+  assert.equal(await paragraphs().count(), 5);
+  await page.click('nav a[href="#/"]');
+  await page.locator('.notebook-list li', { hasText: 'Sales imported' }).locator('[data-action=duplicate]').click();
+  const copy = page.locator('.notebook-list li', { hasText: 'Sales imported (copy)' });
+  await copy.waitFor({ timeout: 10000 });
+  await copy.locator('[data-action=rename]').click();
+  await page.locator('dialog input').fill('Scratch');
+  await page.click('dialog button.primary');
+  const scratch = page.locator('.notebook-list li', { hasText: 'Scratch' });
+  await scratch.waitFor({ timeout: 10000 });
+  for (const name of ['Scratch', 'Sales imported']) {
+    await page.locator('.notebook-list li', { hasText: name }).first().locator('[data-action=delete]').click();
+    await page.click('dialog button.danger');
+    await page.locator('.notebook-list li', { hasText: name }).waitFor({ state: 'detached', timeout: 10000 });
+  }
+  assert.equal(await page.locator('.notebook-list li').count(), 2);
+});
+
 test('dark theme and a narrow window', async () => {
   await page.goto(`${base}/#/n/${encodeURIComponent(notebookId)}`);
   await paragraphs().nth(4).locator('.chart canvas').waitFor({ timeout: 15000 });
