@@ -65,6 +65,7 @@ before(async () => {
   kinesis = new KinesisClient({ endpoint: base, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   // Report every CSP violation to the console too (Chromium also logs most by itself).
   await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) =>
     console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`)));
@@ -165,6 +166,12 @@ test('run a query, see NULLs and pages, sort the table', async () => {
   await p.locator('th', { hasText: 'm' }).locator('button').click();
   assert.equal(await p.locator('th[aria-sort=descending]').count(), 1);
   assert.equal(await p.locator('tbody tr').first().locator('td').nth(1).textContent(), '6');
+  await p.getByRole('button', { name: 'Copy CSV' }).click();
+  const csv = await page.evaluate(() => navigator.clipboard.readText());
+  const csvLines = csv.trimEnd().split('\r\n');
+  assert.equal(csvLines.length, 121);
+  assert.equal(csvLines[0], 'x,m,d');
+  assert.match(csvLines[1], /^\d+,6,(\d+)?$/, 'sorted order, NULL as an empty field');
   await p.locator('button[aria-label="Next page"]').click();
   assert.match(await p.locator('.pager .count').textContent(), /51–100 of 120 rows/);
   await shot('02-notebook-table');
@@ -369,6 +376,32 @@ test('notebook list: export, import our export, duplicate, rename, delete', asyn
   await page.setInputFiles('input[type=file]', { name: 'sales.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...doc, name: 'Sales imported' })) });
   await page.locator('h1.title', { hasText: 'Sales imported' }).waitFor({ timeout: 10000 });
   assert.equal(await paragraphs().count(), 5);
+  // Markdown is rendered; raw HTML in it is shown as text, never run.
+  await page.click('[data-action=add-markdown]');
+  await page.keyboard.insertText('## Notes\n<img src="x" onerror="window.__pwned=1"><script>window.__pwned=2</script>\n**bold**');
+  await page.keyboard.press('Shift+Enter');
+  const md = lastParagraph().locator('.markdown');
+  await md.locator('h2', { hasText: 'Notes' }).waitFor();
+  assert.equal(await md.locator('strong').textContent(), 'bold');
+  assert.equal(await md.locator('script, img, [onerror]').count(), 0);
+  assert.match(await md.textContent(), /<img src="x" onerror=/);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await waitSaved();
+  // Someone else saves meanwhile: the next save is refused (409) and the page offers a reload.
+  const importedId = decodeURIComponent(page.url().split('#/n/')[1]);
+  const current = (await api(`/v1/notebooks/${importedId}`)).body;
+  const session = await (await context.request.get(base + '/v1/session')).json();
+  const put = await context.request.put(`${base}/v1/notebooks/${importedId}`, {
+    headers: { 'x-csrf-token': session.csrf_token }, data: { ...current, name: 'Sales imported' } });
+  assert.equal(put.status(), 200);
+  await paragraphs().first().locator('.cm-content').click();
+  await page.keyboard.press('End');
+  await page.keyboard.insertText(' -- edited');
+  await page.locator('.banner.warning').getByRole('button', { name: 'Reload' }).waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('.save-state').getAttribute('data-state'), 'conflict');
+  await page.locator('.banner.warning').getByRole('button', { name: 'Reload' }).click();
+  await page.locator('h1.title', { hasText: 'Sales imported' }).waitFor({ timeout: 10000 });
+  assert.equal(await paragraphs().count(), 6);
   await page.click('nav a[href="#/"]');
   await page.locator('.notebook-list li', { hasText: 'Sales imported' }).locator('[data-action=duplicate]').click();
   const copy = page.locator('.notebook-list li', { hasText: 'Sales imported (copy)' });

@@ -1,7 +1,7 @@
 // One notebook paragraph: SQL (editor, run/cancel with progress, errors pointing into the
 // editor, results, follow live) or Markdown (rendered unless editing), or an unsupported
 // imported paragraph (text kept, shown read-only).
-import { marked } from 'marked';
+import { Marked } from 'marked';
 import DOMPurify from 'dompurify';
 import { h, clear, fmtDuration, fmtTime } from './dom';
 import { ApiError, catalog, live, runSql, type Paragraph, type RunningQuery, type View, type LiveResult } from './api';
@@ -18,8 +18,14 @@ export interface ParagraphHost {
   readonly scratch?: boolean;            // not part of a saved notebook (health page)
 }
 
+// Markdown → DOM. Raw HTML in the source is shown as text: parsing it, even in DOMPurify's
+// inert document, makes Chromium report its inline handlers as CSP violations. DOMPurify
+// then checks what Markdown itself produced (javascript: links and the like).
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const markdown = new Marked({ gfm: true, async: false, renderer: { html: ({ text }) => escapeHtml(text) } });
+
 export function renderMarkdown(src: string): DocumentFragment {
-  const html = marked.parse(src, { async: false, gfm: true }) as string;
+  const html = markdown.parse(src) as string;
   return DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true, FORBID_ATTR: ['style'], FORBID_TAGS: ['style'] });
 }
 

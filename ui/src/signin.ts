@@ -3,7 +3,7 @@ import { h } from './dom';
 import { ApiError, signIn } from './api';
 
 export function signInPage(onSignedIn: () => void, notice = ''): HTMLElement {
-  const user = h('input#signin-user', { name: 'user', autocomplete: 'username', required: true, autofocus: true, value: 'admin' });
+  const user = h('input#signin-user', { name: 'user', autocomplete: 'username', required: true, value: 'admin' });
   const password = h('input#signin-password', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p.error-box', { role: 'alert', hidden: !notice }, notice);
   const submit = h('button.primary.wide', { type: 'submit' }, 'Sign in');
