@@ -225,6 +225,7 @@ export class ResultView {
     const data = this.data!;
     const scroller = this.body.querySelector('.table-scroll');
     const scrollLeft = keepScroll && scroller ? scroller.scrollLeft : 0;
+    const scrollTop = keepScroll && scroller ? scroller.scrollTop : 0;
     const rows = this.sorted();
     const pages = Math.max(1, Math.ceil(rows.length / PAGE));
     this.page = Math.min(this.page, pages - 1);
@@ -255,5 +256,6 @@ export class ResultView {
     clear(this.body);
     this.body.append(wrap, pager);
     wrap.scrollLeft = scrollLeft;
+    wrap.scrollTop = scrollTop;
   }
 }
