@@ -411,6 +411,7 @@ test('notebook list: export, import our export, duplicate, rename, delete', asyn
   await page.click('dialog button.primary');
   const scratch = page.locator('.notebook-list li', { hasText: 'Scratch' });
   await scratch.waitFor({ timeout: 10000 });
+  await shot('10-notebook-list');
   for (const name of ['Scratch', 'Sales imported']) {
     await page.locator('.notebook-list li', { hasText: name }).first().locator('[data-action=delete]').click();
     await page.click('dialog button.danger');

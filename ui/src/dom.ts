@@ -74,8 +74,11 @@ export function fmtTime(ms: number | null | undefined): string {
 export function fmtAgo(ms: number | null | undefined, now = Date.now()): string {
   if (!ms) return '–';
   const d = now - ms;
-  if (d < 1500) return 'just now';
-  return `${fmtDuration(d)} ago`;
+  if (d < 5000) return 'just now';
+  if (d < 60000) return `${Math.round(d / 1000)} s ago`;
+  if (d < 3600000) return `${Math.round(d / 60000)} min ago`;
+  if (d < 86400000) return `${Math.round(d / 3600000)} h ago`;
+  return new Date(ms).toLocaleDateString('en-CA');
 }
 
 // Shows a transient message at the bottom of the window.
