@@ -49,7 +49,7 @@ Result<std::unique_ptr<WebApi>> WebApi::open(Deps deps) {
   w->sessions_ = std::make_unique<SessionStore>(c.ui_session_idle_minutes * 60000, w->d_.clock);
   SL_ASSIGN_OR_RETURN(w->notebooks_, NotebookStore::open(c.data_dir + "/notebooks", w->d_.clock));
   w->status_ = std::make_unique<StatusBoard>(w->d_.kinesis, w->d_.runtime, w->d_.clock);
-  w->live_ = std::make_unique<LiveHub>(w->d_.engine, w->d_.runtime);
+  w->live_ = std::make_unique<LiveHub>(w->d_.engine, w->d_.runtime, c.ui_live_interval_ms);
   return w;
 }
 
