@@ -137,8 +137,8 @@ void WebApi::sign_in(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& 
     std::lock_guard lk(delayed_mu_);
     if (delayed_.size() < kMaxDelayed) {
       delayed_.push_back(Delayed{d_.clock->now_ms() + kSignInDelayMs, sink, std::move(r)});
-    } else {
-      sink->respond(std::move(r));
+    } else {  // a flood of guesses: refuse outright rather than answer faster
+      sink->respond(api_error(429, "53300", "too many failed sign-ins right now; try again in a moment"));
     }
     return;
   }
