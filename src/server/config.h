@@ -36,6 +36,7 @@ struct Config {
   std::string tls_cert_file, tls_key_file;
   std::vector<User> users;  // from the config; empty = the generated DATA/credentials pair
   int64_t ui_session_idle_minutes = 720;  // [ui] session_idle_minutes: web sign-in expiry
+  int64_t ui_live_interval_ms = 250;      // [ui] live_interval_ms: min time between pushes of a live paragraph
   bool metrics_public = false;            // [metrics] public: GET /metrics without credentials
 };
 

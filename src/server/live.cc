@@ -37,7 +37,8 @@ std::string error_frame(const std::string& id, std::string_view code, std::strin
 
 }  // namespace
 
-LiveHub::LiveHub(sql::Engine* engine, stream::Runtime* runtime) : engine_(engine), runtime_(runtime) {
+LiveHub::LiveHub(sql::Engine* engine, stream::Runtime* runtime, int64_t min_interval_ms)
+    : engine_(engine), runtime_(runtime), min_interval_ms_(min_interval_ms) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -245,9 +246,9 @@ void LiveHub::loop() {
         for (auto& [sid, s] : c.subs) {
           bool due = s.last_run_ms < 0 || s.ran_epoch < epoch;
           if (!due) continue;
-          int64_t at = s.last_run_ms < 0 ? now : s.last_run_ms + kMinIntervalMs;
+          int64_t at = s.last_run_ms < 0 ? now : s.last_run_ms + min_interval_ms_;
           if (at > now || slow) {
-            next_due = std::min(next_due, slow ? now + kMinIntervalMs : at);
+            next_due = std::min(next_due, slow ? now + min_interval_ms_ : at);
             continue;
           }
           jobs.push_back(Job{it->second, s});

@@ -6,7 +6,7 @@
 // Thread: one background thread (started by the constructor, joined by the destructor)
 // waits for the runtime's next epoch (stream::Runtime::wait_for_epoch, a server-side wait
 // with a short timeout), then re-runs every subscription whose last run is older than the
-// epoch and at least 250 ms ago, under the subscriber's user (only SELECT, SHOW and EXPLAIN
+// epoch and at least min_interval_ms (250 ms) ago, under the subscriber's user (only SELECT, SHOW and EXPLAIN
 // may be followed), and writes the result to the connection. It also sends `: ping`
 // every 15 s and drops connections whose sink closed, with their subscriptions.
 // A client that does not read: when a connection has more than 4 MiB queued, pushes are
@@ -35,12 +35,12 @@ class LiveHub {
  public:
   static constexpr size_t kMaxRows = 10000;              // per result; "truncated": true beyond
   static constexpr size_t kMaxQueuedBytes = 4u << 20;     // per connection
-  static constexpr int64_t kMinIntervalMs = 250;          // per subscription
   static constexpr int64_t kPingIntervalMs = 15000;
   static constexpr size_t kMaxSubscriptions = 200;        // per connection
   static constexpr size_t kMaxConnectionsPerUser = 32;
 
-  LiveHub(sql::Engine* engine, stream::Runtime* runtime);
+  // `min_interval_ms`: a subscription is re-run at most this often ([ui] live_interval_ms).
+  LiveHub(sql::Engine* engine, stream::Runtime* runtime, int64_t min_interval_ms = 250);
   ~LiveHub();
   LiveHub(const LiveHub&) = delete;
   LiveHub& operator=(const LiveHub&) = delete;
@@ -73,6 +73,7 @@ class LiveHub {
 
   sql::Engine* engine_;
   stream::Runtime* runtime_;
+  const int64_t min_interval_ms_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -15,6 +15,14 @@ std::string SessionStore::create(const std::string& user, const std::string& rol
   s.csrf_token = random_hex(32);
   s.expires_at_ms = clock_->now_ms() + idle_ms_;
   std::lock_guard lk(mu_);
+  size_t mine = 0;
+  auto idlest = by_digest_.end();
+  for (auto it = by_digest_.begin(); it != by_digest_.end(); ++it) {
+    if (it->second.user != user) continue;
+    mine++;
+    if (idlest == by_digest_.end() || it->second.expires_at_ms < idlest->second.expires_at_ms) idlest = it;
+  }
+  if (mine >= kMaxPerUser) by_digest_.erase(idlest);
   by_digest_[digest(token)] = s;
   *out = std::move(s);
   return token;

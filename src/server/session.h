@@ -7,6 +7,7 @@
 // compares digests in constant time. Each session has its own random CSRF token.
 // Sessions live in memory: a restart signs everyone out. A session expires after
 // `idle_ms` without a request; expired sessions are purged as they are met and by sweep().
+// A user holds at most kMaxPerUser sessions: signing in once more ends the one idle longest.
 //
 // Threads: every method may be called from any thread (one mutex).
 #pragma once
@@ -32,6 +33,8 @@ struct WebSession {
 
 class SessionStore {
  public:
+  static constexpr size_t kMaxPerUser = 64;
+
   SessionStore(int64_t idle_ms, Clock* clock) : idle_ms_(idle_ms), clock_(clock) {}
 
   // Creates a session; returns its token (to put in the cookie) and fills *out.

@@ -49,7 +49,7 @@ Result<std::unique_ptr<WebApi>> WebApi::open(Deps deps) {
   w->sessions_ = std::make_unique<SessionStore>(c.ui_session_idle_minutes * 60000, w->d_.clock);
   SL_ASSIGN_OR_RETURN(w->notebooks_, NotebookStore::open(c.data_dir + "/notebooks", w->d_.clock));
   w->status_ = std::make_unique<StatusBoard>(w->d_.kinesis, w->d_.runtime, w->d_.clock);
-  w->live_ = std::make_unique<LiveHub>(w->d_.engine, w->d_.runtime);
+  w->live_ = std::make_unique<LiveHub>(w->d_.engine, w->d_.runtime, c.ui_live_interval_ms);
   return w;
 }
 
@@ -137,8 +137,8 @@ void WebApi::sign_in(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& 
     std::lock_guard lk(delayed_mu_);
     if (delayed_.size() < kMaxDelayed) {
       delayed_.push_back(Delayed{d_.clock->now_ms() + kSignInDelayMs, sink, std::move(r)});
-    } else {
-      sink->respond(std::move(r));
+    } else {  // a flood of guesses: refuse outright rather than answer faster
+      sink->respond(api_error(429, "53300", "too many failed sign-ins right now; try again in a moment"));
     }
     return;
   }

@@ -1,6 +1,9 @@
 // Browser sessions: tokens, digests, idle expiry on a manual clock, cookie parsing.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "server/session.h"
 
 namespace sl::server {
@@ -34,6 +37,25 @@ TEST(Sessions, CreateTouchExpireDestroy) {
   clock.advance(60001);
   store.sweep();
   EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(Sessions, AUserHoldsAtMost64) {
+  ManualClock clock(0);
+  SessionStore store(60000, &clock);
+  WebSession s;
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < SessionStore::kMaxPerUser; i++) {
+    tokens.push_back(store.create("mallory", "reader", &s));
+    clock.advance(1);
+  }
+  std::string other = store.create("alice", "admin", &s);
+  ASSERT_TRUE(store.touch(tokens[0]).has_value());  // now tokens[1] is the idlest
+  clock.advance(1);
+  store.create("mallory", "reader", &s);
+  EXPECT_EQ(store.size(), SessionStore::kMaxPerUser + 1);
+  EXPECT_FALSE(store.touch(tokens[1]).has_value());
+  EXPECT_TRUE(store.touch(tokens[0]).has_value());
+  EXPECT_TRUE(store.touch(other).has_value()) << "another user's session is never evicted";
 }
 
 TEST(Sessions, CookieParsingAndAttributes) {
