@@ -14,21 +14,33 @@
 // measured after a forced GC (CDP HeapProfiler.collectGarbage + Runtime.getHeapUsage).
 //
 //   STREAMLAKE_BIN=build/release/streamlake node bench/ui/live_chart.mjs [--rate 1000]
-//       [--seconds 60] [--minutes 10]
+//       [--seconds 60] [--minutes 10] [--live-interval 100]
 import { chromium } from 'playwright-core';
 import { KinesisClient, CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { parseArgs } from 'node:util';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer } from '../../test/ui/harness.mjs';
 
 const { values: opt } = parseArgs({ options: {
   rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' },
   minutes: { type: 'string', default: '10' }, chromium: { type: 'string', default: '/usr/bin/chromium' },
+  'live-interval': { type: 'string' },  // [ui] live_interval_ms (server default 250)
 } });
 const RATE = Number(opt.rate), SECONDS = Number(opt.seconds), MINUTES = Number(opt.minutes);
 const TICK_MS = 100;
 const PER_TICK = Math.round(RATE * TICK_MS / 1000);
 
-const server = await startServer(process.env.STREAMLAKE_BIN);
+let configDir = null;
+const serverArgs = [];
+if (opt['live-interval']) {
+  configDir = mkdtempSync(join(tmpdir(), 'sl-ui-bench-'));
+  writeFileSync(join(configDir, 'streamlake.toml'), `[ui]\nlive_interval_ms = ${Number(opt['live-interval'])}\n`);
+  serverArgs.push('--config', join(configDir, 'streamlake.toml'));
+}
+const server = await startServer(process.env.STREAMLAKE_BIN, serverArgs);
+console.log(`[ui] live_interval_ms: ${opt['live-interval'] ?? '250 (default)'}`);
 const { base, creds } = server;
 const auth = 'Basic ' + Buffer.from(`admin:${creds.secretAccessKey}`).toString('base64');
 async function sql(text) {
@@ -155,4 +167,5 @@ try {
   await browser?.close();
   kinesis.destroy();
   await server.stop();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 }
