@@ -238,6 +238,13 @@ test('create a stream table and views in SQL paragraphs, follow a live chart whi
   assert.deepEqual(await ids(), [before[0], before[2], before[1], before[3]]);
   await page.keyboard.press('Control+Shift+ArrowUp');
   assert.deepEqual(await ids(), before);
+  // + in a paragraph's header adds one right below it.
+  await paragraphs().nth(0).locator('[data-action=add-below]').click();
+  const withNew = await ids();
+  assert.equal(withNew.length, 5);
+  assert.deepEqual([withNew[0], ...withNew.slice(2)], before);
+  await paragraphs().nth(1).locator('[data-action=delete]').click();
+  assert.deepEqual(await ids(), before);
   const live = await addAndRun('SELECT window_start, sales, revenue FROM sales_per_minute ORDER BY window_start');
   await live.locator('[data-mode=line]').click();
   await live.locator('[data-action=live]').click();

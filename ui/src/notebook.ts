@@ -197,4 +197,3 @@ export function scratchParagraph(sql: string): ParagraphView {
   return new ParagraphView({ id: uuid(), type: 'sql', text: sql, view: { mode: 'table' }, live: false, unsupported: null }, new ScratchHost());
 }
 
-export { toast };

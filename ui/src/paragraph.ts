@@ -63,6 +63,7 @@ export class ParagraphView {
       p.type === 'sql' ? (this.liveBtn = h('button.toggle', { type: 'button', 'aria-pressed': 'false', title: 'Follow: re-run whenever the stream advances', 'data-action': 'live', onclick: () => { void this.setLive(!this.p.live); } }, h('span.dot'), 'Follow')) : null,
       p.type === 'markdown' ? h('button.ghost', { type: 'button', 'data-action': 'edit', onclick: () => this.setEditing(!this.editing) }, 'Edit') : null,
       this.host.scratch ? null : [
+        h('button.icon', { type: 'button', title: 'Add a SQL paragraph below', 'aria-label': 'Add a SQL paragraph below', 'data-action': 'add-below', onclick: () => this.host.insertAfter(this, 'sql') }, '+'),
         h('button.icon', { type: 'button', title: 'Move up (Ctrl-Shift-↑)', 'aria-label': 'Move up', onclick: () => this.host.move(this, -1) }, '↑'),
         h('button.icon', { type: 'button', title: 'Move down (Ctrl-Shift-↓)', 'aria-label': 'Move down', onclick: () => this.host.move(this, 1) }, '↓'),
         h('button.icon', { type: 'button', title: 'Delete paragraph', 'aria-label': 'Delete paragraph', 'data-action': 'delete', onclick: () => this.host.remove(this) }, '✕'),
