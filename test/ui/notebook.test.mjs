@@ -304,6 +304,14 @@ test('a long query shows its progress and is cancelled on the server', async () 
   await waitSaved();
 });
 
+test('a result over 100,000 rows is cut there and its query stopped', async () => {
+  const p = await addAndRun('SELECT x, x * 2 AS y FROM generate_series(1, 250000) AS t(x)');
+  assert.match(await p.locator('[data-state=done]').textContent(), /first 100,000 rows/);
+  assert.match(await p.locator('.pager .count').textContent(), /of 100,000 rows \(truncated\)/);
+  await p.locator('[data-action=delete]').click();
+  await waitSaved();
+});
+
 test('health page: streams, pipelines, errors link', async () => {
   await page.click('nav a[href="#/health"]');
   await page.locator('.health td', { hasText: 'sales' }).first().waitFor({ timeout: 10000 });

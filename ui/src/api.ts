@@ -114,7 +114,8 @@ export class RowCounter {
   private depth = 0;
   private inString = false;
   private escape = false;
-  feed(s: string): void {
+  // Returns the index in s just after the row that made the count reach `limit`, or -1.
+  feed(s: string, limit = Infinity): number {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (this.inString) {
@@ -126,12 +127,20 @@ export class RowCounter {
       if (c === 34) this.inString = true;
       else if (c === 91 /* [ */ || c === 123 /* { */) this.depth++;
       else if (c === 93 /* ] */ || c === 125 /* } */) {
-        if (c === 93 && this.depth === 3) this.rows++;
+        if (c === 93 && this.depth === 3 && ++this.rows >= limit) {
+          this.depth--;
+          return i + 1;
+        }
         this.depth--;
       }
     }
+    return -1;
   }
 }
+
+// The most rows a result keeps in the page; a bigger result is cut there and its query
+// cancelled (the table shows it as truncated).
+export const MAX_RESULT_ROWS = 100_000;
 
 export interface RunningQuery {
   queryId: string;
@@ -161,9 +170,17 @@ export function runSql(sql: string, onProgress: (rows: number, bytes: number) =>
       if (done) break;
       bytes += value.byteLength;
       const text = decoder.decode(value, { stream: true });
-      parts.push(text);
-      counter.feed(text);
+      const cut = counter.feed(text, MAX_RESULT_ROWS);
       onProgress(counter.rows, bytes);
+      if (cut >= 0) {
+        // Keep {"columns":[…],"rows":[…] up to that row; stop the query and the download.
+        parts.push(text.slice(0, cut), ']}');
+        void reader.cancel().catch(() => {});
+        void request<void>('POST', '/v1/sql/cancel', { query_id: queryId }).catch(() => {});
+        const doc = JSON.parse(parts.join('')) as SqlResult;
+        return { ...doc, row_count: doc.rows.length, truncated: true };
+      }
+      parts.push(text);
     }
     parts.push(decoder.decode());
     const doc = JSON.parse(parts.join('')) as SqlResult;

@@ -161,9 +161,11 @@ export class ParagraphView {
       const ms = performance.now() - started;
       clear(this.status);
       const n = res.rows.length;
-      const what = res.columns.length ? `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}` : (res.command ?? 'OK');
+      const what = !res.columns.length ? (res.command ?? 'OK')
+        : res.truncated ? `first ${n.toLocaleString('en-US')} rows — the query was stopped there`
+        : `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
       this.status.append(h('span.ok', { 'data-state': 'done' }, what), h('span.muted', null, fmtDuration(ms)));
-      if (res.columns.length) this.result.show({ columns: res.columns, rows: res.rows });
+      if (res.columns.length) this.result.show({ columns: res.columns, rows: res.rows, truncated: res.truncated });
       else this.result.clear();
       if (DDL.test(sql)) {
         catalog(true).catch(() => {});
