@@ -430,6 +430,10 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
       release(st);
     } else {
       grp.first_offset = r->first_offset;
+      uint64_t bytes = 0;
+      for (const log::RecordIn& rec : recs[g]) bytes += rec.key.size() + rec.data.size();
+      s->records_in.fetch_add(recs[g].size(), std::memory_order_relaxed);
+      s->bytes_in.fetch_add(bytes, std::memory_order_relaxed);
     }
   }
   lk.unlock();

@@ -78,6 +78,16 @@ struct StreamInfo {
   std::vector<ShardInfo> shards;  // ordinal order
 };
 
+// A stream's traffic for the status page and /metrics (Service::traffic()).
+struct StreamTraffic {
+  std::string name;
+  std::string status;  // CREATING | ACTIVE | UPDATING | DELETING
+  int open_shards = 0;
+  int retention_hours = 24;
+  uint64_t records_in = 0;  // accepted by PutRecord(s) since the process started
+  uint64_t bytes_in = 0;    // data + partition key bytes of those records
+};
+
 class Service {
  public:
   struct Options {
@@ -119,6 +129,9 @@ class Service {
   };
   // Inverse of sequence_number(); InvalidArgument for a number of another stream.
   Result<Position> parse_sequence_number(std::string_view stream, std::string_view seq) const;
+  // Every stream (name order) with its counters. Any thread; a consistent list, counters
+  // read without stopping writers.
+  std::vector<StreamTraffic> traffic() const;
 
   class Impl;
 

@@ -559,6 +559,22 @@ void Service::Impl::tick() {
 
 // ---------------------------------------------------------------- C++ API
 
+std::vector<StreamTraffic> Service::traffic() const {
+  std::shared_lock lk(impl_->mu_);
+  std::vector<StreamTraffic> out;
+  for (const auto& [name, s] : impl_->streams_) {
+    StreamTraffic t;
+    t.name = name;
+    t.status = status_name(s->status);
+    t.open_shards = static_cast<int>(s->open_count());
+    t.retention_hours = s->retention_hours;
+    t.records_in = s->records_in.load(std::memory_order_relaxed);
+    t.bytes_in = s->bytes_in.load(std::memory_order_relaxed);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 Result<StreamInfo> Service::Impl::describe(std::string_view name) const {
   std::shared_lock lk(mu_);
   auto it = streams_.find(name);

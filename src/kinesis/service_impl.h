@@ -1,6 +1,7 @@
 // The Service's implementation class (private to kinesis/; the .cc files share it).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -43,6 +44,8 @@ struct Stream {
   bool on_demand = false;
   std::vector<Shard> shards;  // index == ordinal
   std::map<std::string, std::string> tags;
+  // Accepted by PutRecord(s) since this process opened the stream (Service::traffic()).
+  std::atomic<uint64_t> records_in{0}, bytes_in{0};
   // Open shards sorted by starting hash key (routing table).
   std::vector<uint32_t> routing;
   void rebuild_routing();

@@ -73,6 +73,18 @@ Status load_config_file(const std::string& path, Config* cfg) {
   if (auto v = t["kinesis"]["create_delay_ms"].value<int64_t>()) cfg->create_delay_ms = *v;
   if (auto v = t["kinesis"]["delete_delay_ms"].value<int64_t>()) cfg->delete_delay_ms = *v;
   if (Status st = load_s3_section(t, path, &cfg->s3); !st.ok()) return st;
+
+  if (auto v = t["ui"]["session_idle_minutes"].value<int64_t>()) {
+    if (*v < 1 || *v > 60 * 24 * 365)
+      return invalid_argument("config " + path + ": [ui] session_idle_minutes must be 1 to 525600");
+    cfg->ui_session_idle_minutes = *v;
+  }
+  if (auto v = t["ui"]["live_interval_ms"].value<int64_t>()) {
+    if (*v < 20 || *v > 60000)
+      return invalid_argument("config " + path + ": [ui] live_interval_ms must be 20 to 60000");
+    cfg->ui_live_interval_ms = *v;
+  }
+  if (auto v = t["metrics"]["public"].value<bool>()) cfg->metrics_public = *v;
   if (auto* users = t["users"].as_array()) {
     for (auto& node : *users) {
       auto* u = node.as_table();

@@ -39,6 +39,10 @@ struct Config {
   // [lake.s3]: the S3-compatible store of lake sinks with path = 's3://bucket/prefix'. Unset
   // fields come from the AWS environment (S3Options::fill_from_environment, called by serve).
   lake::S3Options s3;
+
+  int64_t ui_session_idle_minutes = 720;  // [ui] session_idle_minutes: web sign-in expiry
+  int64_t ui_live_interval_ms = 100;      // [ui] live_interval_ms: min time between pushes of a live paragraph
+  bool metrics_public = false;            // [metrics] public: GET /metrics without credentials
 };
 
 // Reads a TOML file over `cfg` (keys absent from the file keep their values).

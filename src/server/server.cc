@@ -15,6 +15,8 @@
 #include "pgwire/pg_server.h"
 #include "server/credentials.h"
 #include "server/sql_http.h"
+#include "server/ui_assets.h"
+#include "server/web_api.h"
 #include "sql/engine.h"
 #include "stream/runtime.h"
 #include "util/base64.h"
@@ -138,6 +140,17 @@ class ServerImpl final : public Server {
       return Status(e.code(), std::string("streaming runtime: ") + e.what());
     }
     sql_http_ = std::make_unique<SqlHttp>(sql_.get(), 2, cfg_.query_timeout_ms);
+    WebApi::Deps wd;
+    wd.config = &cfg_;
+    wd.users = users_.get();
+    wd.engine = sql_.get();
+    wd.runtime = runtime_.get();
+    wd.kinesis = kinesis_.get();
+    wd.sql_http = sql_http_.get();
+    wd.clock = &SystemClock::instance();
+    wd.header_auth = [this](const net::HttpRequest& req, std::string* why) { return authenticate_http(req, why); };
+    wd.http_connections = [this] { return http_listening_.load() ? http_->connection_count() : 0; };
+    SL_ASSIGN_OR_RETURN(web_, WebApi::open(std::move(wd)));
 
     if (cfg_.pg_enabled) {
       pgwire::PgServerOptions po;
@@ -166,6 +179,7 @@ class ServerImpl final : public Server {
                                                                   std::shared_ptr<net::ResponseSink> sink) {
                           route(req, std::move(sink));
                         }));
+    http_listening_ = true;
     ticker_ = std::thread([this] { tick_loop(); });
     return Status::OK();
   }
@@ -183,6 +197,7 @@ class ServerImpl final : public Server {
     if (ticker_.joinable()) ticker_.join();
     if (http_) http_->stop();
     if (pg_) pg_->stop();
+    web_.reset();
     sql_http_.reset();
     if (runtime_) runtime_->stop(/*final_checkpoint=*/true);
     if (log_) log_->close();
@@ -196,6 +211,7 @@ class ServerImpl final : public Server {
       if (stop_ticker_) break;
       lk.unlock();
       kinesis_->tick();
+      web_->tick();
       lk.lock();
     }
   }
@@ -205,23 +221,10 @@ class ServerImpl final : public Server {
       handle_kinesis(req, *target, std::move(sink));
       return;
     }
-    if (req.path == "/v1/sql") {
-      std::string why;
-      const User* user = authenticate_http(req, &why);
-      if (!user) {
-        net::HttpResponse r;
-        r.status = 401;
-        r.headers.emplace_back("content-type", "application/json");
-        r.headers.emplace_back("www-authenticate", "Basic realm=\"streamlake\"");
-        r.body = "{\"error\":{\"code\":\"28000\",\"message\":";
-        append_json_string(r.body, why);
-        r.body += ",\"position\":-1}}";
-        sink->respond(std::move(r));
-        return;
-      }
-      sql_http_->handle(req, *user, std::move(sink));
-      return;
-    }
+    // The web UI's static files (public; implemented by the UI's module).
+    if (serve_ui_asset(req, *sink)) return;
+    // /v1/* (SQL, sessions, notebooks, live results, status) and /metrics.
+    if (web_->handle(req, sink)) return;
     if (req.path == "/health" || req.path == "/healthz") {
       net::HttpResponse r;
       r.body = "ok\n";
@@ -358,6 +361,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<sql::Engine> sql_;
   std::unique_ptr<stream::Runtime> runtime_;
   std::unique_ptr<SqlHttp> sql_http_;
+  std::unique_ptr<WebApi> web_;
+  std::atomic<bool> http_listening_{false};
   std::unique_ptr<pgwire::PgServer> pg_;
   std::unique_ptr<net::HttpServer> http_;
   std::thread ticker_;

@@ -2249,7 +2249,9 @@ StatementPlan plan_show(const std::string& name_in, PlanEnv& env) {
     std::vector<std::vector<Value>> rows;
     for (auto& e : env.catalog->list()) {
       bool is_view = e->kind == catalog::TableKind::kView || e->kind == catalog::TableKind::kMaterializedView;
-      if ((name == "views") != is_view) continue;
+      // SHOW TABLES lists every relation (as Spark SQL's does, views included: Zeppelin
+      // users type it to see what they can query); SHOW VIEWS only the views.
+      if (name == "views" && !is_view) continue;
       Value rc = e->provider ? Value::bigint(e->provider->row_count()) : Value::null(T::kBigInt);
       rows.push_back({Value::text(e->name), Value::text(catalog::table_kind_name(e->kind)), rc});
     }

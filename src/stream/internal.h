@@ -238,6 +238,7 @@ class Source {
   std::string status_ = "running";
   uint64_t rows_in_ = 0, records_in_ = 0, errors_count_ = 0, late_ = 0;
   int64_t max_event_all_ = INT64_MIN;
+  int64_t last_arrival_ms_ = -1;  // newest record read (StreamStatus::last_arrival_ms)
   std::shared_ptr<RowStore> errors_;
   std::shared_ptr<catalog::TableProvider> retained_;
 };

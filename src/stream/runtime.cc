@@ -91,6 +91,7 @@ struct Runtime::Impl {
   std::map<std::string, std::unique_ptr<Source>> sources;
   std::map<std::string, std::unique_ptr<View>> views;
   uint64_t epoch = 0;
+  CheckpointStats last_checkpoint;
   bool opened = false;
 
   std::shared_ptr<Wake> wake = std::make_shared<Wake>();
@@ -163,6 +164,7 @@ struct Runtime::Impl {
   }
 
   void checkpoint_locked() {
+    const int64_t started_ns = mono_nanos();
     Writer w;
     w.raw(kMagic, 8);
     w.u32(kCheckpointVersion);
@@ -186,6 +188,9 @@ struct Runtime::Impl {
     write_file_atomic(checkpoint_path(), w.buf());
     for (auto& [n, s] : sources) s->errors()->committed();
     for (auto& [n, v] : views) v->contents()->committed();
+    last_checkpoint.at_ms = clock->now_ms();
+    last_checkpoint.duration_ms = (mono_nanos() - started_ns) / 1000000;
+    last_checkpoint.count++;
   }
 
   std::string state_dir() const { return dir + "/state"; }
@@ -602,6 +607,11 @@ std::vector<StreamStatus> Runtime::streams() const {
     out.push_back(std::move(st));
   }
   return out;
+}
+
+CheckpointStats Runtime::last_checkpoint() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->last_checkpoint;
 }
 
 std::vector<ViewStatus> Runtime::views() const {

@@ -60,7 +60,16 @@ struct StreamStatus {
   int64_t watermark_us = INT64_MIN;  // event time; INT64_MIN = none yet
   int64_t millis_behind_latest = 0;  // max over shards
   uint64_t rows_in = 0, records_in = 0, errors = 0, late = 0;
+  // Arrival time (ms since the Unix epoch) of the newest record read; -1 = none yet.
+  int64_t last_arrival_ms = -1;
   std::vector<ShardStatus> shards;
+};
+
+// The last checkpoint written (by the thread, stop() or DDL); zeros before the first.
+struct CheckpointStats {
+  int64_t at_ms = 0;        // wall clock when it finished
+  int64_t duration_ms = 0;  // encode + atomic write
+  uint64_t count = 0;       // since open()
 };
 
 struct ViewStatus {
@@ -112,6 +121,7 @@ class Runtime {
 
   std::vector<StreamStatus> streams() const;
   std::vector<ViewStatus> views() const;
+  CheckpointStats last_checkpoint() const;
 
   struct Impl;
 

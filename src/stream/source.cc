@@ -521,6 +521,7 @@ size_t Source::poll(size_t max_records, const std::function<void(DataChunk&)>& d
     if (t.records) s->last_active_ms = now;
     s->max_event_us = std::max(s->max_event_us, t.max_event);
     max_event_all_ = std::max(max_event_all_, t.max_event);
+    last_arrival_ms_ = std::max(last_arrival_ms_, t.last_arrival);
     s->lag_ms = s->next < t.durable && t.last_arrival >= 0
                     ? std::max<int64_t>(0, t.part->last_arrival_ms() - t.last_arrival) : 0;
     if (s->next < t.durable) has_more_ = true;
@@ -651,6 +652,7 @@ void Source::fill_status(StreamStatus& st) const {
   st.records_in = records_in_;
   st.errors = errors_count_;
   st.late = late_;
+  st.last_arrival_ms = last_arrival_ms_;
   st.millis_behind_latest = 0;
   for (auto& [id, s] : shards_) {
     ShardStatus ss;

@@ -8,6 +8,7 @@ import shutil
 import ssl
 import subprocess
 import tempfile
+import urllib.error
 import urllib.request
 
 import pytest
@@ -87,3 +88,32 @@ def test_non_loopback_without_tls_warns():
         assert "WARNING" in err and "without TLS" in err, err
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_session_cookie_is_secure_over_tls(tls_server):
+    """Under TLS the notebook's session cookie carries Secure, and the CSRF Origin check
+    expects https://."""
+    d, cert, ports, _ = tls_server
+    ak, sk = creds(d)
+    ctx = ssl.create_default_context(cafile=cert)
+    base = f"https://localhost:{ports['https']}"
+    req = urllib.request.Request(base + "/v1/session", data=json.dumps({"user": "admin", "password": sk}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+        cookie = r.headers["Set-Cookie"]
+        csrf = json.loads(r.read())["csrf_token"]
+    attrs = [a.strip() for a in cookie.split(";")]
+    assert "Secure" in attrs and "HttpOnly" in attrs and "SameSite=Strict" in attrs, cookie
+
+    def create(origin):
+        req = urllib.request.Request(base + "/v1/notebooks", data=b'{"name":"tls"}', method="POST",
+                                     headers={"Content-Type": "application/json", "Cookie": attrs[0],
+                                              "X-CSRF-Token": csrf, "Origin": origin})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    assert create(f"http://localhost:{ports['https']}") == 403
+    assert create(base) == 201

@@ -502,6 +502,26 @@ TEST_F(KinesisTest, PutRecordValidation) {
   expect_error("PutRecord", b, "ResourceNotFoundException");
 }
 
+TEST_F(KinesisTest, TrafficCountsAcceptedRecordsAndBytes) {
+  create("t", 2);
+  create("u", 1);
+  ok("PutRecord", {{"StreamName", "t"}, {"Data", base64_encode("hello")}, {"PartitionKey", "k1"}});
+  json recs = json::array();
+  for (int i = 0; i < 10; i++) recs.push_back({{"Data", base64_encode("abc")}, {"PartitionKey", "pk" + std::to_string(i)}});
+  ok("PutRecords", {{"StreamName", "t"}, {"Records", recs}});
+  expect_error("PutRecord", {{"StreamName", "t"}, {"Data", base64_encode("x")}}, "ValidationException");
+  auto traffic = svc_->traffic();
+  ASSERT_EQ(traffic.size(), 2u);
+  EXPECT_EQ(traffic[0].name, "t");
+  EXPECT_EQ(traffic[0].status, "ACTIVE");
+  EXPECT_EQ(traffic[0].open_shards, 2);
+  EXPECT_EQ(traffic[0].retention_hours, 24);
+  EXPECT_EQ(traffic[0].records_in, 11u);
+  EXPECT_EQ(traffic[0].bytes_in, 5u + 2u + 10u * 3u + 10u * 3u);  // data + partition keys
+  EXPECT_EQ(traffic[1].name, "u");
+  EXPECT_EQ(traffic[1].records_in, 0u);
+}
+
 TEST_F(KinesisTest, PutRecordsManyShards) {
   create("m", 4);
   json recs = json::array();

@@ -98,5 +98,27 @@ TEST(Config, FileOverridesDefaultsAndValidatesUsers) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, UiAndMetricsSections) {
+  std::string dir = temp_dir();
+  Config d;
+  EXPECT_EQ(d.ui_session_idle_minutes, 720);
+  EXPECT_EQ(d.ui_live_interval_ms, 250);
+  EXPECT_FALSE(d.metrics_public);
+  std::ofstream(dir + "/a.toml") << "[ui]\nsession_idle_minutes = 30\nlive_interval_ms = 100\n[metrics]\npublic = true\n";
+  Config c;
+  ASSERT_TRUE(load_config_file(dir + "/a.toml", &c).ok());
+  EXPECT_EQ(c.ui_session_idle_minutes, 30);
+  EXPECT_EQ(c.ui_live_interval_ms, 100);
+  EXPECT_TRUE(c.metrics_public);
+  for (const char* bad : {"[ui]\nsession_idle_minutes = 0\n", "[ui]\nlive_interval_ms = 5\n"}) {
+    std::ofstream(dir + "/b.toml") << bad;
+    Config c2;
+    auto st = load_config_file(dir + "/b.toml", &c2);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("[ui]"), std::string::npos) << st.message();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace sl::server

@@ -1144,5 +1144,24 @@ TEST_F(StreamTest, KplAggregatedRecordsAreDeaggregated) {
   EXPECT_EQ(stream_status("sales").rows_in, 5u);
 }
 
+TEST_F(StreamTest, StatusReportsNewestArrivalAndLastCheckpoint) {
+  create_stream("sales", 1);
+  sales_table();
+  EXPECT_EQ(stream_status("sales").last_arrival_ms, -1);
+  kclock_.set(kT0 + 5000);
+  put("sales", "a", sale(1, "a", 1, 1));
+  kclock_.set(kT0 + 7000);
+  put("sales", "a", sale(2, "b", 1, 2));
+  rt_->run_until_idle();
+  EXPECT_EQ(stream_status("sales").last_arrival_ms, kT0 + 7000);
+  uint64_t before = rt_->last_checkpoint().count;
+  clock_.set(kT0 + 9000);
+  rt_->checkpoint();
+  CheckpointStats c = rt_->last_checkpoint();
+  EXPECT_EQ(c.count, before + 1);
+  EXPECT_EQ(c.at_ms, kT0 + 9000);
+  EXPECT_GE(c.duration_ms, 0);
+}
+
 }  // namespace
 }  // namespace sl::stream
