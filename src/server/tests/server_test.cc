@@ -102,7 +102,7 @@ TEST(Config, UiAndMetricsSections) {
   std::string dir = temp_dir();
   Config d;
   EXPECT_EQ(d.ui_session_idle_minutes, 720);
-  EXPECT_EQ(d.ui_live_interval_ms, 250);
+  EXPECT_EQ(d.ui_live_interval_ms, 100);
   EXPECT_FALSE(d.metrics_public);
   std::ofstream(dir + "/a.toml") << "[ui]\nsession_idle_minutes = 30\nlive_interval_ms = 100\n[metrics]\npublic = true\n";
   Config c;
