@@ -104,11 +104,11 @@ TEST(Config, UiAndMetricsSections) {
   EXPECT_EQ(d.ui_session_idle_minutes, 720);
   EXPECT_EQ(d.ui_live_interval_ms, 100);
   EXPECT_FALSE(d.metrics_public);
-  std::ofstream(dir + "/a.toml") << "[ui]\nsession_idle_minutes = 30\nlive_interval_ms = 100\n[metrics]\npublic = true\n";
+  std::ofstream(dir + "/a.toml") << "[ui]\nsession_idle_minutes = 30\nlive_interval_ms = 250\n[metrics]\npublic = true\n";
   Config c;
   ASSERT_TRUE(load_config_file(dir + "/a.toml", &c).ok());
   EXPECT_EQ(c.ui_session_idle_minutes, 30);
-  EXPECT_EQ(c.ui_live_interval_ms, 100);
+  EXPECT_EQ(c.ui_live_interval_ms, 250);
   EXPECT_TRUE(c.metrics_public);
   for (const char* bad : {"[ui]\nsession_idle_minutes = 0\n", "[ui]\nlive_interval_ms = 5\n"}) {
     std::ofstream(dir + "/b.toml") << bad;
