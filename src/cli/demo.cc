@@ -6,9 +6,16 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/demo_sql.h"
+#include "cli/endpoint.h"
 #include "cli/produce.h"
 #include "cli/sql_shell.h"
+#include "net/http.h"
+#include "net/http_client.h"
+#include "server/credentials.h"
+#include "util/base64.h"
 
 namespace sl::cli {
 namespace {
@@ -41,16 +48,60 @@ int64_t sum_column(const SqlRows& r, const std::string& col, const std::string& 
   return total;
 }
 
-void print_banner(const DemoOptions& o) {
+// Creates the demo notebook unless one of that name exists (a second run keeps the user's
+// edits). Returns its id, or "" after printing why not.
+std::string ensure_notebook(const DemoOptions& o) {
+  std::string host;
+  uint16_t port;
+  if (!parse_http_endpoint(o.endpoint, &host, &port)) return "";
+  auto kp = server::read_credentials_file(o.data_dir + "/credentials");
+  auto client = net::HttpClient::connect(host, port);
+  if (!kp.ok() || !client.ok()) return "";
+  auto call = [&](const std::string& method, const std::string& path, std::string body) -> Result<net::HttpResponse> {
+    net::HttpRequest req;
+    req.method = method;
+    req.target = req.path = path;
+    req.headers.emplace_back("host", host + ":" + std::to_string(port));
+    req.headers.emplace_back("authorization", "Basic " + base64_encode(kp->access_key + ":" + kp->secret));
+    if (!body.empty()) req.headers.emplace_back("content-type", "application/json");
+    req.body = std::move(body);
+    return client->send(req);
+  };
+  auto wanted = nlohmann::json::parse(kDemoNotebookJson);
+  const std::string name = wanted.value("name", std::string());
+  auto list = call("GET", "/v1/notebooks", "");
+  if (list.ok() && list->status == 200) {
+    auto doc = nlohmann::json::parse(list->body, nullptr, false);
+    if (doc.is_object() && doc.contains("notebooks"))
+      for (auto& nb : doc["notebooks"])
+        if (nb.value("name", std::string()) == name) return nb.value("id", std::string());
+  }
+  auto made = call("POST", "/v1/notebooks", wanted.dump());
+  if (!made.ok() || made->status != 201) {
+    std::fprintf(stderr, "streamlake demo: could not create the demo notebook: %s\n",
+                 made.ok() ? made->body.c_str() : made.status().message().c_str());
+    return "";
+  }
+  auto doc = nlohmann::json::parse(made->body, nullptr, false);
+  return doc.is_object() ? doc.value("id", std::string()) : "";
+}
+
+void print_banner(const DemoOptions& o, const std::string& notebook_id) {
   std::string creds = std::filesystem::absolute(o.data_dir + "/credentials").lexically_normal().string();
   std::string ak = "$(awk '/aws_access_key_id/{print $3}' " + creds + ")";
   std::string sk = "$(awk '/aws_secret_access_key/{print $3}' " + creds + ")";
+  std::string notebook =
+      o.sign_in_url.empty()
+          ? o.endpoint + "/   sign in as user 'admin' with the aws_secret_access_key of " + creds
+          : o.sign_in_url + "\n            (one-time sign-in link; afterwards sign in as 'admin' with the "
+                            "aws_secret_access_key of " + creds + ")";
+  if (!notebook_id.empty()) notebook += "\n            the notebook \"AWS solution — real-time sales\" is ready there";
   std::printf(
       "\n"
       "streamlake demo: the AWS solution's pipeline is running — Kinesis stream 'sales' → stream table "
       "'records' → views 'products' (price 40–50) and 'sales_per_minute'.\n"
       "\n"
-      "  Notebook  %s/   sign in as user 'admin' with the aws_secret_access_key of %s\n"
+      "  Notebook  %s\n"
       "  Kinesis   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_DEFAULT_REGION=us-east-1\n"
       "            aws --endpoint-url %s kinesis put-record --stream-name sales --partition-key 98101 \\\n"
       "                --cli-binary-format raw-in-base64-out --data \"98101,product7,45,$(date -u '+%%F %%T')\"\n"
@@ -59,7 +110,7 @@ void print_banner(const DemoOptions& o) {
       "  curl      curl -u %s:%s %s/v1/sql -d 'SELECT count(*) FROM records'\n"
       "\n"
       "Producing %.0f records/s (zipcode,productN,price,timestamp); Ctrl-C stops, `make demo` again continues.\n\n",
-      o.endpoint.c_str(), creds.c_str(), creds.c_str(), o.endpoint.c_str(), sk.c_str(), o.pg_port, ak.c_str(),
+      notebook.c_str(), creds.c_str(), o.endpoint.c_str(), sk.c_str(), o.pg_port, ak.c_str(),
       ak.c_str(), sk.c_str(), o.endpoint.c_str(), o.rate);
   std::fflush(stdout);
 }
@@ -89,6 +140,7 @@ void print_status(SqlClient& sql) {
 }  // namespace
 
 const char* demo_pipeline_sql() { return kDemoPipelineSql; }
+const char* demo_notebook_json() { return kDemoNotebookJson; }
 
 void run_demo(const DemoOptions& o, const volatile bool* stop) {
   ProduceOptions po;
@@ -108,7 +160,8 @@ void run_demo(const DemoOptions& o, const volatile bool* stop) {
   std::fflush(stdout);
   if (run_sql_shell(so) != 0)
     std::fprintf(stderr, "streamlake demo: the pipeline's SQL failed (see above); producing anyway\n");
-  print_banner(o);
+  std::string notebook_id = ensure_notebook(o);
+  print_banner(o, notebook_id);
   std::printf("streamlake demo: producing %.0f records/s of zipcode,productN,price,timestamp into stream 'sales'\n",
               o.rate);
   std::fflush(stdout);

@@ -15,14 +15,16 @@ namespace sl::cli {
 struct DemoOptions {
   std::string endpoint;          // http://127.0.0.1:PORT of the running server
   std::string data_dir;          // the server's data directory (credentials)
+  std::string sign_in_url;       // one-time notebook sign-in link ("" = say where the password is)
   uint16_t pg_port = 0;
   double rate = 100;             // records per second (the AWS solution's SampleProducer)
   int shards = 2;
   int status_interval_s = 5;     // 0 = no status lines
 };
 
-// The pipeline SQL compiled into the binary.
+// The pipeline SQL and the notebook compiled into the binary.
 const char* demo_pipeline_sql();
+const char* demo_notebook_json();
 
 void run_demo(const DemoOptions& opts, const volatile bool* stop);
 

@@ -109,6 +109,7 @@ int run_serve(const ServeFlags& f, bool demo) {
     d.data_dir = cfg.data_dir;
     d.pg_port = (*server)->pg_port();
     d.rate = f.demo_rate;
+    if (std::string link = (*server)->sign_in_link("admin"); !link.empty()) d.sign_in_url = d.endpoint + link;
     producer = std::thread([d, &producer_stop] { sl::cli::run_demo(d, &producer_stop); });
   }
   int sig = 0;

@@ -186,6 +186,7 @@ class ServerImpl final : public Server {
 
   uint16_t http_port() const override { return http_->port(); }
   uint16_t pg_port() const override { return pg_ ? pg_->port() : 0; }
+  std::string sign_in_link(const std::string& user) override { return web_ ? web_->sign_in_link(user) : ""; }
 
   void stop() override {
     if (stopped_.exchange(true)) return;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "server/config.h"
 #include "util/status.h"
@@ -21,6 +22,9 @@ class Server {
   // 0 when the PostgreSQL listener is off.
   virtual uint16_t pg_port() const = 0;
   virtual void stop() = 0;
+  // A one-time browser sign-in path for `user` ("/v1/session/link?token=…", 15 minutes,
+  // once), or "" if no such user. `streamlake demo` prints it.
+  virtual std::string sign_in_link(const std::string& user) = 0;
 };
 
 }  // namespace sl::server

@@ -51,6 +51,29 @@ void SessionStore::destroy(std::string_view token) {
   by_digest_.erase(d);
 }
 
+std::string SessionStore::create_link(const std::string& user, const std::string& role, int64_t ttl_ms) {
+  std::string token = random_hex(32);
+  std::lock_guard lk(mu_);
+  if (links_.size() >= 16) links_.erase(links_.begin());
+  links_.push_back(Link{digest(token), user, role, clock_->now_ms() + ttl_ms});
+  return token;
+}
+
+std::optional<std::pair<std::string, std::string>> SessionStore::redeem_link(std::string_view token) {
+  std::string d = digest(token);
+  int64_t now = clock_->now_ms();
+  std::lock_guard lk(mu_);
+  for (auto it = links_.begin(); it != links_.end(); ++it) {
+    if (!constant_time_equal(it->digest, d)) continue;
+    auto found = std::make_pair(it->user, it->role);
+    bool live = it->expires_at_ms > now;
+    links_.erase(it);  // used or expired: gone either way
+    if (!live) return std::nullopt;
+    return found;
+  }
+  return std::nullopt;
+}
+
 void SessionStore::sweep() {
   int64_t now = clock_->now_ms();
   std::lock_guard lk(mu_);

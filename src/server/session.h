@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "net/http.h"
 #include "util/time.h"
@@ -43,6 +45,13 @@ class SessionStore {
   std::optional<WebSession> touch(std::string_view token);
   // Destroys the session of `token` (no-op if unknown).
   void destroy(std::string_view token);
+  // A one-time sign-in link token for `user` (what `streamlake demo` prints): valid for
+  // `ttl_ms`, redeemable once. Only its digest is kept. At most 16 are outstanding (the
+  // oldest is dropped).
+  std::string create_link(const std::string& user, const std::string& role, int64_t ttl_ms);
+  // Consumes a link token: the user and role it was made for, or nullopt (unknown, used,
+  // expired).
+  std::optional<std::pair<std::string, std::string>> redeem_link(std::string_view token);
   // Drops expired sessions.
   void sweep();
   size_t size() const;
@@ -60,6 +69,11 @@ class SessionStore {
   Clock* clock_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, WebSession> by_digest_;  // hex SHA-256 of the token
+  struct Link {
+    std::string digest, user, role;
+    int64_t expires_at_ms;
+  };
+  std::vector<Link> links_;
 };
 
 }  // namespace sl::server

@@ -154,6 +154,47 @@ void WebApi::sign_in(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& 
   sink->respond(std::move(r));
 }
 
+std::string WebApi::sign_in_link(const std::string& user) {
+  const User* u = d_.users->by_name(user);
+  if (!u) return "";
+  return "/v1/session/link?token=" + sessions_->create_link(u->name, u->role, 15 * 60 * 1000);
+}
+
+void WebApi::redeem_link(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink) {
+  if (req.method != "GET") {
+    sink->respond(api_error(405, "bad_request", "open the sign-in link with GET (in a browser)"));
+    return;
+  }
+  std::string token;
+  for (size_t i = 0; i <= req.query.size();) {
+    size_t amp = req.query.find('&', i);
+    if (amp == std::string::npos) amp = req.query.size();
+    std::string_view kv(req.query.data() + i, amp - i);
+    if (kv.substr(0, 6) == "token=") token = std::string(kv.substr(6));
+    i = amp + 1;
+  }
+  auto who = token.empty() ? std::nullopt : sessions_->redeem_link(token);
+  if (!who) {
+    net::HttpResponse r;
+    r.status = 401;
+    r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+    r.headers.emplace_back("cache-control", "no-store");
+    r.body = "This sign-in link was already used or has expired. Open the notebook's address and sign in with "
+             "a user name and password (for the generated admin: the aws_secret_access_key of DATA/credentials).\n";
+    sink->respond(std::move(r));
+    return;
+  }
+  WebSession s;
+  std::string session = sessions_->create(who->first, who->second, &s);
+  net::HttpResponse r;
+  r.status = 303;
+  r.headers.emplace_back("location", "/");
+  r.headers.emplace_back("cache-control", "no-store");
+  r.headers.emplace_back("referrer-policy", "no-referrer");
+  r.headers.emplace_back("set-cookie", SessionStore::set_cookie(session, secure_));
+  sink->respond(std::move(r));
+}
+
 void WebApi::session_endpoint(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink) {
   if (req.method == "POST") {
     sign_in(req, sink);
@@ -227,6 +268,10 @@ bool WebApi::handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& s
   if (!metrics && p != "/v1" && !starts_with(p, "/v1/")) return false;
   if (p == "/v1/session") {
     session_endpoint(req, sink);
+    return true;
+  }
+  if (p == "/v1/session/link") {
+    redeem_link(req, sink);
     return true;
   }
   if (metrics && d_.config->metrics_public && (req.method == "GET" || req.method == "HEAD")) {

@@ -69,6 +69,10 @@ class WebApi {
   // for other paths (the caller answers them).
   bool handle(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink);
   void tick();
+  // A one-time sign-in path for `user` ("/v1/session/link?token=…", valid 15 minutes,
+  // usable once), or "" if there is no such user. GET of it signs the browser in as the
+  // user and redirects to the notebook.
+  std::string sign_in_link(const std::string& user);
 
  private:
   explicit WebApi(Deps deps);
@@ -81,6 +85,7 @@ class WebApi {
   bool origin_ok(const net::HttpRequest& req) const;
   void session_endpoint(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink);
   void sign_in(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink);
+  void redeem_link(net::HttpRequest& req, std::shared_ptr<net::ResponseSink>& sink);
   std::string catalog_json() const;
   std::string metrics_text() const;
 
