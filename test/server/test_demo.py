@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,6 +62,39 @@ def stop(proc):
     assert proc.wait(30) == 0
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_sign_in_link_and_notebook(port, lines):
+    """The printed one-time link signs a browser in once; the demo notebook exists."""
+    link = next((m.group(0) for l in lines for m in [re.search(r"http://\S+/v1/session/link\?token=[0-9a-f]+", l)] if m),
+                None)
+    assert link, f"no sign-in link printed: {lines}"
+    link = re.sub(r"127\.0\.0\.1:\d+", f"127.0.0.1:{port}", link)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(link, timeout=10)
+        raise AssertionError("the sign-in link did not redirect")
+    except urllib.error.HTTPError as e:
+        assert e.code == 303, e.code
+        assert e.headers["Location"] == "/"
+        cookie = e.headers["Set-Cookie"]
+        assert cookie.startswith("sl_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    session = cookie.split(";")[0]
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/notebooks", headers={"Cookie": session})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        names = [nb["name"] for nb in json.loads(r.read())["notebooks"]]
+    assert "AWS solution — real-time sales" in names, names
+    # Used once: a second visit is refused.
+    try:
+        opener.open(link, timeout=10)
+        raise AssertionError("the sign-in link worked twice")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401, e.code
+
+
 def test_demo_pipeline_end_to_end():
     assert BIN and os.path.exists(BIN), f"no binary at {BIN!r}: `make demo` runs BUILD_DIR/streamlake"
     data = tempfile.mkdtemp(prefix="sl-demo-test-")
@@ -76,6 +110,7 @@ def test_demo_pipeline_end_to_end():
                 time.sleep(0.2)
             names = {r[0] for r in sql(port, data, "SHOW VIEWS")}
             assert {"products", "sales_per_minute"} <= names
+            check_sign_in_link_and_notebook(port, lines)
         finally:
             stop(proc)
         # Served again, without the producer: the runtime catches up with every record.
