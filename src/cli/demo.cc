@@ -88,6 +88,7 @@ std::string ensure_notebook(const DemoOptions& o) {
 
 void print_banner(const DemoOptions& o, const std::string& notebook_id) {
   std::string creds = std::filesystem::absolute(o.data_dir + "/credentials").lexically_normal().string();
+  std::string aws_config = std::filesystem::absolute(o.data_dir + "/aws-config").lexically_normal().string();
   std::string ak = "$(awk '/aws_access_key_id/{print $3}' " + creds + ")";
   std::string sk = "$(awk '/aws_secret_access_key/{print $3}' " + creds + ")";
   std::string notebook =
@@ -102,15 +103,15 @@ void print_banner(const DemoOptions& o, const std::string& notebook_id) {
       "'records' → views 'products' (price 40–50) and 'sales_per_minute'.\n"
       "\n"
       "  Notebook  %s\n"
-      "  Kinesis   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_DEFAULT_REGION=us-east-1\n"
+      "  Kinesis   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_CONFIG_FILE=%s AWS_DEFAULT_REGION=us-east-1\n"
       "            aws --endpoint-url %s kinesis put-record --stream-name sales --partition-key 98101 \\\n"
-      "                --cli-binary-format raw-in-base64-out --data \"98101,product7,45,$(date -u '+%%F %%T')\"\n"
+      "                --data \"98101,product7,45,$(date -u '+%%F %%T')\"\n"
       "  psql      PGPASSWORD=%s psql -h 127.0.0.1 -p %u -U %s -d streamlake \\\n"
       "                -c 'SELECT * FROM products ORDER BY ts DESC LIMIT 10'\n"
       "  curl      curl -u %s:%s %s/v1/sql -d 'SELECT count(*) FROM records'\n"
       "\n"
       "Producing %.0f records/s (zipcode,productN,price,timestamp); Ctrl-C stops, `make demo` again continues.\n\n",
-      notebook.c_str(), creds.c_str(), o.endpoint.c_str(), sk.c_str(), o.pg_port, ak.c_str(),
+      notebook.c_str(), creds.c_str(), aws_config.c_str(), o.endpoint.c_str(), sk.c_str(), o.pg_port, ak.c_str(),
       ak.c_str(), sk.c_str(), o.endpoint.c_str(), o.rate);
   std::fflush(stdout);
 }

@@ -36,21 +36,38 @@ Result<KeyPair> read_credentials_file(const std::string& path, const std::string
   return KeyPair{std::move(c.access_key), std::move(c.secret_key)};
 }
 
-Status write_credentials_file(const std::string& path, const KeyPair& kp) {
+namespace {
+// Writes `content` to `path` with mode 0600: temporary file, fsync, rename.
+Status write_private_file(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return io_error_errno("create " + tmp);
-  std::ostringstream os;
-  os << "# streamlake credentials (AWS shared-credentials format). Use with\n"
-     << "#   AWS_SHARED_CREDENTIALS_FILE=" << path << " aws --endpoint-url http://127.0.0.1:4566 kinesis ...\n"
-     << "[default]\naws_access_key_id = " << kp.access_key << "\naws_secret_access_key = " << kp.secret << "\n";
-  std::string s = os.str();
-  bool ok = ::write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
   ::fchmod(fd, 0600);
   ::close(fd);
   if (!ok) return io_error_errno("write " + tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error_errno("rename " + tmp);
   return Status::OK();
+}
+}  // namespace
+
+Status write_credentials_file(const std::string& path, const KeyPair& kp) {
+  std::ostringstream os;
+  os << "# streamlake credentials (AWS shared-credentials format). Use with\n"
+     << "#   AWS_SHARED_CREDENTIALS_FILE=" << path << " aws --endpoint-url http://127.0.0.1:4566 kinesis ...\n"
+     << "[default]\naws_access_key_id = " << kp.access_key << "\naws_secret_access_key = " << kp.secret << "\n";
+  return write_private_file(path, os.str());
+}
+
+Status ensure_aws_config_file(const std::string& data_dir, const std::string& region) {
+  std::string path = data_dir + "/aws-config";
+  if (std::filesystem::exists(path)) return Status::OK();
+  return write_private_file(
+      path,
+      "# An AWS CLI config for this server (AWS_CONFIG_FILE=" + path + "): the region, and blobs\n"
+      "# given as text, so that `--data 'a,b,c'` sends those bytes with the AWS CLI v1 and v2 alike\n"
+      "# (v1 ignores cli_binary_format; v2 would otherwise expect base64).\n"
+      "[default]\nregion = " + region + "\ncli_binary_format = raw-in-base64-out\n");
 }
 
 Result<KeyPair> load_or_create_credentials(const std::string& data_dir, bool* created) {

@@ -28,6 +28,11 @@ Result<KeyPair> read_credentials_file(const std::string& path, const std::string
 // Writes the file with mode 0600, atomically.
 Status write_credentials_file(const std::string& path, const KeyPair& kp);
 
+// Writes DATA/aws-config (mode 0600) unless it exists: an AWS CLI config with the region and
+// cli_binary_format = raw-in-base64-out, so `aws ... put-record --data TEXT` sends TEXT with
+// the AWS CLI v1 and v2 alike (README's tour uses it through AWS_CONFIG_FILE).
+Status ensure_aws_config_file(const std::string& data_dir, const std::string& region);
+
 // Loads DATA/credentials, creating it on first start. Sets *created when it did.
 Result<KeyPair> load_or_create_credentials(const std::string& data_dir, bool* created);
 

@@ -110,6 +110,7 @@ class ServerImpl final : public Server {
       users.push_back(User{"admin", kp.access_key, kp.secret, "admin"});
     }
     users_ = std::make_unique<UserDirectory>(std::move(users));
+    SL_RETURN_IF_ERROR(ensure_aws_config_file(cfg_.data_dir, cfg_.region));
 
     log::LogOptions lo;
     lo.fsync = cfg_.fsync;
