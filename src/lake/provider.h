@@ -1,0 +1,35 @@
+// A lake table as a catalog relation: `SELECT ... FROM <sink>` reads the table's latest
+// snapshot (whole commits only; files of every format).
+//
+// Threads: any; each snapshot() loads the commits published since the last one (one
+// probe of the next commit's key when nothing changed) and reads the live files.
+#pragma once
+
+#include <memory>
+
+#include "catalog/catalog.h"
+#include "lake/table.h"
+
+namespace sl::lake {
+
+class LakeTableProvider final : public catalog::TableProvider {
+ public:
+  explicit LakeTableProvider(std::shared_ptr<Table> table) : table_(std::move(table)) {}
+  // Every live file decoded. Throws exec::SqlError 58030 on an I/O error or a corrupt
+  // file (naming it).
+  std::vector<std::shared_ptr<const exec::DataChunk>> snapshot() const override;
+  int64_t row_count() const override;
+  uint64_t version() const override;
+  // Only the rows of files whose time column may hold values in [lo_us, hi_us]
+  // (inclusive; INT64_MIN / INT64_MAX: open), judged by the partition's range and the
+  // file's statistics; the caller still filters the rows. *files_pruned counts the files
+  // skipped. Tables partitioned by arrival time prune nothing.
+  std::vector<std::shared_ptr<const exec::DataChunk>> snapshot_time_range(int64_t lo_us, int64_t hi_us,
+                                                                          size_t* files_pruned) const;
+  std::shared_ptr<Table> table() const { return table_; }
+
+ private:
+  std::shared_ptr<Table> table_;
+};
+
+}  // namespace sl::lake
