@@ -28,7 +28,8 @@ namespace sl::catalog {
 using exec::DataChunk;
 using exec::LogicalType;
 
-enum class TableKind { kTable, kView, kStream, kMaterializedView };
+// kSink: a lake sink (stream/ registers its table as the provider).
+enum class TableKind { kTable, kView, kStream, kMaterializedView, kSink };
 const char* table_kind_name(TableKind k);
 
 struct ColumnDef {

@@ -219,6 +219,15 @@ void LakeSink::abort() {
   unprepared_rows_ = 0;
 }
 
+int64_t LakeSink::uncommitted_rows() const {
+  int64_t n = 0;
+  for (auto& f : closed_) n += f.rows;
+  if (pending_)
+    for (auto& f : pending_->added) n += f.rows;
+  for (auto& [p, f] : open_) n += f.writer->rows();
+  return n;
+}
+
 std::set<std::string> LakeSink::unpublished_paths() const {
   std::set<std::string> out;
   for (auto& f : closed_) out.insert(f.path);

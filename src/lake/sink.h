@@ -76,6 +76,8 @@ class LakeSink final : public connector::Sink {
   Status purge();
 
   std::shared_ptr<Table> table() const { return table_; }
+  // Rows written and not yet published.
+  int64_t uncommitted_rows() const;
   const LakeSinkStats& stats() const { return stats_; }
   const LakeSinkOptions& options() const { return opts_; }
 

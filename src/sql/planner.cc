@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "exec/error.h"
 #include "sql/copy.h"
+#include "sql/sink_sql.h"
 
 namespace sl::sql {
 
@@ -2240,7 +2241,7 @@ StatementPlan plan_drop(const json& b, PlanEnv& env) {
 StatementPlan plan_show(const std::string& name_in, PlanEnv& env) {
   std::string name = lower(name_in);
   using T = exec::TypeId;
-  if ((name == "streams" || name == "views") && env.stream_hook) {
+  if ((name == "streams" || name == "views" || name == "sinks") && env.stream_hook) {
     std::vector<ResultColumn> cols;
     std::vector<std::vector<Value>> rows;
     if (env.stream_hook->show(name, &cols, &rows)) return rows_plan(StatementKind::kShow, cols, rows, "SHOW");
@@ -2468,6 +2469,8 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
       return plan_describe(name, env);
     }
   }
+  // CREATE SINK / DROP SINK (not PostgreSQL grammar)
+  if (is_sink_statement(low)) return plan_sink_statement(trimmed, static_cast<int>(sql_in.find_first_not_of(" \t\r\n")), env);
   std::string sql(sql_in);
   env.sql = sql_in;
   check_utf8(sql);

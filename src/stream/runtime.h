@@ -74,6 +74,20 @@ struct ViewStatus {
   int64_t state_bytes = 0;    // measured operator state
 };
 
+struct SinkStatus {
+  std::string name;
+  std::string source;   // the stream table or view
+  std::string format;   // parquet | csv.gz | jsonl.gz
+  std::string path;     // the table's URI
+  std::string status;   // running | failed: ... | retrying: ...
+  int64_t rows = 0;     // in the lake's latest snapshot
+  int64_t files = 0;
+  uint64_t bytes = 0;
+  int64_t last_commit_ms = 0;   // 0 = none yet
+  int64_t pending_rows = 0;     // written, not yet committed
+  int64_t lag_ms = 0;           // age of the oldest uncommitted row (processing time)
+};
+
 class Runtime {
  public:
   Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* log, std::string data_dir,
@@ -109,6 +123,15 @@ class Runtime {
   // Drops a stream table (with its errors table; refused while views use it) or a view,
   // with their state. False if absent and if_exists.
   bool drop(const std::string& name, bool if_exists);
+
+  // CREATE SINK name FROM <stream table or materialized view> WITH (connector = 'lake',
+  // ...): docs/lake.md. A relation that already holds rows is backfilled. Throws SqlError.
+  void create_sink(const std::string& name, const std::string& from, const std::map<std::string, std::string>& options,
+                   bool if_not_exists);
+  // DROP SINK: stops it; its last rows are committed and its files kept, or with `purge`
+  // deleted. False if absent and if_exists.
+  bool drop_sink(const std::string& name, bool if_exists, bool purge);
+  std::vector<SinkStatus> sinks() const;
 
   std::vector<StreamStatus> streams() const;
   std::vector<ViewStatus> views() const;
