@@ -28,7 +28,17 @@ class LakeTableProvider final : public catalog::TableProvider {
                                                                           size_t* files_pruned) const;
   std::shared_ptr<Table> table() const { return table_; }
 
+  // Pushdown (catalog::TableProvider): a file is skipped when a bound excludes its
+  // column statistics, or, for the time column, its partition's range; a Parquet row
+  // group when its statistics are excluded.
+  bool prunes() const override { return true; }
+  std::vector<std::shared_ptr<const exec::DataChunk>> snapshot_filtered(const std::vector<ColumnBound>& bounds) const override;
+  // "lake: 3 of 10 files, 7 pruned by ..." from the latest snapshot's metadata.
+  std::string scan_note(const std::vector<ColumnBound>& bounds) const override;
+
  private:
+  // The live files the bounds do not exclude.
+  std::vector<const DataFile*> select_files(const Snapshot& snap, const std::vector<ColumnBound>& bounds) const;
   std::shared_ptr<Table> table_;
 };
 

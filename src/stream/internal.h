@@ -515,6 +515,10 @@ class SinkSet {
   // Throws SqlError / UserError.
   std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> add(
       const std::string& name, const Relation& from, const std::map<std::string, std::string>& options);
+  // A sink whose definition could not be opened at start (its store unreachable, ...):
+  // listed as failed, so checkpoints wait (they would move positions past rows it has not
+  // written) until a restart opens it or DROP SINK removes it.
+  void add_failed(const std::string& name, const std::string& from, const std::string& error);
   // Forgets a sink: a final prepare + commit unless `purge`, which deletes its table.
   void remove(const std::string& name, bool purge);
   bool has(const std::string& name) const { return sinks_.count(name) > 0; }

@@ -476,8 +476,12 @@ void Runtime::open() {
     if (e->kind != catalog::TableKind::kSink) continue;
     std::string from = e->sql;
     if (!I.sources.count(from) && !I.views.count(from)) continue;  // cannot happen: drops are refused
-    I.sinks->add(e->name, I.sink_relation(from), e->options);
-    I.cat().attach_provider(e->name, I.sinks->provider(e->name));
+    try {
+      I.sinks->add(e->name, I.sink_relation(from), e->options);
+      I.cat().attach_provider(e->name, I.sinks->provider(e->name));
+    } catch (const std::exception& ex) {
+      I.sinks->add_failed(e->name, from, ex.what());
+    }
   }
   auto loaded = I.load_checkpoint();
   // Created just before a crash, before their first checkpoint:

@@ -196,11 +196,20 @@ std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> S
   return {cols, o};
 }
 
+void SinkSet::add_failed(const std::string& name, const std::string& from, const std::string& error) {
+  auto e = std::make_unique<Entry>();
+  e->name = name;
+  e->from = from;
+  e->failed = "cannot open: " + error;
+  sinks_[name] = std::move(e);
+}
+
 void SinkSet::remove(const std::string& name, bool purge) {
   auto it = sinks_.find(name);
   if (it == sinks_.end()) return;
   std::unique_ptr<Entry> e = std::move(it->second);
   sinks_.erase(it);
+  if (!e->sink) return;  // never opened: nothing of it to finish or purge here
   if (purge) {
     Status st = e->sink->purge();
     if (!st.ok()) throw exec::SqlError(ss::kIoError, "DROP SINK " + name + " PURGE: " + st.message());
@@ -221,7 +230,7 @@ std::string SinkSet::reader_of(const std::string& relation) const {
 
 std::shared_ptr<catalog::TableProvider> SinkSet::provider(const std::string& name) const {
   auto it = sinks_.find(name);
-  return it == sinks_.end() ? nullptr : it->second->provider;
+  return it == sinks_.end() ? nullptr : it->second->provider;  // null for a sink that could not open
 }
 
 void SinkSet::feed(const std::string& relation, const DataChunk& c) {
@@ -282,6 +291,7 @@ std::vector<std::string> SinkSet::recover(const std::map<std::string, std::strin
   std::vector<std::string> fresh;
   for (auto& [n, e] : sinks_) {
     auto it = records.find(n);
+    if (!e->sink) continue;  // could not open: stays failed (checkpoints wait) until a restart
     if (it == records.end()) fresh.push_back(n);
     Status st = e->sink->recover(it == records.end() ? std::string() : it->second);
     if (!st.ok()) e->failed = "recovery: " + st.to_string();
@@ -297,6 +307,11 @@ void SinkSet::fill_status(std::vector<SinkStatus>& out) const {
     st.source = e->from;
     st.format = e->format;
     st.path = e->uri;
+    if (!e->sink) {
+      st.status = "failed: " + e->failed;
+      out.push_back(std::move(st));
+      continue;
+    }
     auto snap = e->sink->table()->snapshot();
     st.rows = snap->rows;
     st.files = static_cast<int64_t>(snap->files.size());

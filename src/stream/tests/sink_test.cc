@@ -57,6 +57,15 @@ TEST_F(SinkTest, TableRowsLandAtCheckpoint) {
   // WHERE over the sink.
   EXPECT_EQ(rows("SELECT count(*) FROM hist WHERE ts >= " + ts_sql((kT0 + 50'000) * 1000)),
             std::vector<std::string>{"50"});
+  // Pushdown: rows span 22:13:20..22:14:59 (two minute partitions, one file each); the
+  // 22:13 partition ends before the bound 22:14:10.
+  std::string plan;
+  for (auto& l : rows("EXPLAIN SELECT count(*) FROM hist WHERE ts >= " + ts_sql((kT0 + 50'000) * 1000))) plan += l + "\n";
+  EXPECT_NE(plan.find("SCAN (hist; lake: 1 of 2 files, 1 pruned by partition and statistics)"), std::string::npos) << plan;
+  EXPECT_EQ(rows("SELECT count(*) FROM hist WHERE " + ts_sql((kT0 + 99'000) * 1000) + " < ts"),
+            std::vector<std::string>{"0"});
+  EXPECT_EQ(rows("SELECT count(*) FROM hist WHERE ts = " + ts_sql((kT0 + 7'000) * 1000) + " AND price = 7"),
+            std::vector<std::string>{"1"});
 }
 
 TEST_F(SinkTest, CrashReplaysExactlyOnce) {
