@@ -20,12 +20,6 @@ class LakeTableProvider final : public catalog::TableProvider {
   std::vector<std::shared_ptr<const exec::DataChunk>> snapshot() const override;
   int64_t row_count() const override;
   uint64_t version() const override;
-  // Only the rows of files whose time column may hold values in [lo_us, hi_us]
-  // (inclusive; INT64_MIN / INT64_MAX: open), judged by the partition's range and the
-  // file's statistics; the caller still filters the rows. *files_pruned counts the files
-  // skipped. Tables partitioned by arrival time prune nothing.
-  std::vector<std::shared_ptr<const exec::DataChunk>> snapshot_time_range(int64_t lo_us, int64_t hi_us,
-                                                                          size_t* files_pruned) const;
   std::shared_ptr<Table> table() const { return table_; }
 
   // Pushdown (catalog::TableProvider): a file is skipped when a bound excludes its

@@ -527,6 +527,8 @@ class SinkSet {
   std::shared_ptr<catalog::TableProvider> provider(const std::string& name) const;
   // Rows of `relation` (a stream table's rows, a view's output) to every sink reading it.
   void feed(const std::string& relation, const DataChunk& c);
+  // While paused, feed() drops rows (views backfilling at open).
+  void pause(bool p) { paused_ = p; }
   // Rows written straight to one sink (backfill at creation).
   void feed_one(const std::string& name, const DataChunk& c);
 
@@ -550,6 +552,7 @@ class SinkSet {
   Clock* clock_;
   std::shared_ptr<lake::ObjectStore> local_;  // DATA/lake
   std::map<std::string, std::unique_ptr<Entry>> sinks_;
+  bool paused_ = false;
 };
 
 }  // namespace sl::stream

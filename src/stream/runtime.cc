@@ -484,9 +484,14 @@ void Runtime::open() {
     }
   }
   auto loaded = I.load_checkpoint();
+  // Sinks first (before anything writes to them): publish the checkpoint's pending
+  // commits, delete what no commit references.
+  auto fresh_sinks = I.sinks->recover(I.sink_records);
+  I.sink_records.clear();
   // Created just before a crash, before their first checkpoint:
   for (auto& [n, s] : I.sources)
     if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
+  I.sinks->pause(true);  // a view's backfill is not new output (a fresh sink backfills below)
   for (auto& [n, v] : I.views) {
     if (loaded.count(n)) continue;
     v->start_fresh();
@@ -496,10 +501,8 @@ void Runtime::open() {
       v->failed = e.what();
     }
   }
-  // Sinks: publish the checkpoint's pending commits, delete what no commit references;
-  // sinks created after that checkpoint start over.
-  for (auto& n : I.sinks->recover(I.sink_records)) I.backfill_sink_locked(n, I.cat().find(n)->sql);
-  I.sink_records.clear();
+  I.sinks->pause(false);
+  for (auto& n : fresh_sinks) I.backfill_sink_locked(n, I.cat().find(n)->sql);
   I.remove_unreferenced_state();
   I.opened = true;
   I.hook = std::make_shared<RuntimeHook>(this, I.engine);

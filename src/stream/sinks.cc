@@ -96,6 +96,8 @@ std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> S
     else if (comp == "none" || comp == "uncompressed") so.file_options.parquet.codec = lake::parquet::Codec::kNone;
     else bad_option("compression \"" + comp + "\" is not supported for Parquet (zstd, snappy, gzip, none)");
     if (comp.empty()) comp = "zstd";
+    // One open file per partition holds a row group in memory: keep them moderate.
+    so.file_options.parquet.row_group_bytes = 16u << 20;
   } else {
     if (!comp.empty() && comp != "gzip")
       bad_option("format '" + o["format"] + "' is gzip-compressed; compression must be 'gzip' (or left out)");
@@ -234,6 +236,7 @@ std::shared_ptr<catalog::TableProvider> SinkSet::provider(const std::string& nam
 }
 
 void SinkSet::feed(const std::string& relation, const DataChunk& c) {
+  if (paused_) return;
   for (auto& [n, e] : sinks_) {
     if (e->from != relation || !e->failed.empty()) continue;
     Status st = e->sink->write(c);
