@@ -20,6 +20,7 @@ using exec::Value;
 namespace {
 
 constexpr const char* kFormatTag = "streamlake-lake";
+constexpr const char* kSnapshotTag = "streamlake-lake-snapshot";
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -389,6 +390,63 @@ Status Table::apply(Snapshot& s, uint64_t number, const std::string& text) const
   }
 }
 
+std::string Table::snapshot_key(uint64_t n) const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(n));
+  return prefix_ + "_commits/" + buf + ".snapshot.json";
+}
+
+std::string Table::encode_snapshot(const Snapshot& s) const {
+  json files = json::array(), removed = json::array();
+  for (auto& [p, f] : s.files) {
+    json j = file_json(f, s.settings.schema);
+    j["commit"] = f.commit;
+    j["added_ms"] = f.added_ms;
+    files.push_back(std::move(j));
+  }
+  for (auto& [p, ms] : s.removed) removed.push_back({{"path", p}, {"removed_ms", ms}});
+  json j = {{"format", kSnapshotTag},
+            {"version", kCommitFormatVersion},
+            {"commit", s.version},
+            {"table", settings_json(s.settings)},
+            {"epoch", s.epoch},
+            {"source_positions", s.source_positions},
+            {"last_commit_ms", s.last_commit_ms},
+            {"files", files},
+            {"removed", removed}};
+  return j.dump();
+}
+
+Status Table::load_snapshot(Snapshot& s, uint64_t number, const std::string& text) const {
+  std::string where = store_->uri() + "/" + snapshot_key(number);
+  try {
+    json j = json::parse(text);
+    if (!j.is_object() || j.value("format", "") != kSnapshotTag) return corruption(where + ": not a lake snapshot");
+    if (j.at("version").get<int>() != kCommitFormatVersion || j.at("commit").get<uint64_t>() != number)
+      return corruption(where + ": unsupported version or wrong commit number");
+    Snapshot n;
+    n.settings = settings_from(j.at("table"));
+    for (auto& f : j.at("files")) {
+      DataFile df = file_from(f, n.settings.schema);
+      if (!valid_path(df.path)) return corruption(where + ": bad data file path " + df.path);
+      df.commit = f.at("commit").get<uint64_t>();
+      df.added_ms = f.at("added_ms").get<int64_t>();
+      n.rows += df.rows;
+      n.bytes += df.bytes;
+      n.files[df.path] = std::move(df);
+    }
+    for (auto& r : j.at("removed")) n.removed[r.at("path").get<std::string>()] = r.at("removed_ms").get<int64_t>();
+    n.epoch = j.at("epoch").get<uint64_t>();
+    n.source_positions = j.at("source_positions").get<std::string>();
+    n.last_commit_ms = j.at("last_commit_ms").get<int64_t>();
+    n.version = number;
+    s = std::move(n);
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return corruption(where + ": malformed snapshot (" + e.what() + ")");
+  }
+}
+
 std::shared_ptr<const Snapshot> Table::snapshot() const {
   std::lock_guard lk(mu_);
   return snap_;
@@ -428,7 +486,20 @@ Result<std::unique_ptr<Table>> Table::open(std::shared_ptr<ObjectStore> store, s
   std::unique_ptr<Table> t(new Table(std::move(store), std::move(prefix)));
   t->snap_ = std::make_shared<Snapshot>();
   {
+    // Start from the newest snapshot file (written every kSnapshotEvery commits), then
+    // replay the commits after it.
     std::lock_guard lk(t->mu_);
+    SL_ASSIGN_OR_RETURN(auto listed, t->store_->list(t->prefix_ + "_commits/"));
+    for (auto it = listed.rbegin(); it != listed.rend(); ++it) {
+      std::string name = it->key.substr(t->prefix_.size() + 9);
+      if (name.size() != 20 + 14 || name.compare(20, 14, ".snapshot.json") != 0) continue;
+      uint64_t n = std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
+      SL_ASSIGN_OR_RETURN(auto text, t->store_->get(it->key));
+      auto s = std::make_shared<Snapshot>();
+      SL_RETURN_IF_ERROR(t->load_snapshot(*s, n, text));
+      t->snap_ = std::move(s);
+      break;
+    }
     SL_RETURN_IF_ERROR(t->refresh_locked());
   }
   if (t->snap_->version == 0) {
@@ -486,6 +557,9 @@ Result<uint64_t> Table::commit_locked(CommitSpec spec) {
       auto next = std::make_shared<Snapshot>(*snap_);
       SL_RETURN_IF_ERROR(apply(*next, n, text));
       snap_ = std::move(next);
+      // A snapshot file now and then, so that opening the table reads it and the commits
+      // after it instead of every commit. Best effort: without it, readers replay more.
+      if (n % kSnapshotEvery == 0) store_->put(snapshot_key(n), encode_snapshot(*snap_)).ignore();
       return n;
     }
     if (st.code() != Errc::kAlreadyExists) return st;

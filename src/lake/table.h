@@ -4,6 +4,7 @@
 // Layout of a table at prefix P ("historical/") of an ObjectStore:
 //   P<partition>/<name>.<ext>        data files (partition e.g. "2026/12/08/01/05")
 //   P_commits/00000000000000000001.json, ...   commits 1, 2, ... (20 digits, zero-padded)
+//   P_commits/00000000000000000100.snapshot.json  the state as of commit 100 (every 100)
 // Commit 1 creates the table (schema, format, partition pattern, time column). Every commit
 // lists the files it adds (path, partition, rows, bytes, per-column min/max/null count) and
 // removes, the writer's epoch and source positions (an opaque string), and a timestamp.
@@ -11,7 +12,8 @@
 //
 // Publishing commit N is ObjectStore::put_if_absent of its file: of racing writers exactly
 // one wins, the others get kAlreadyExists and retry on top of the winner (commit()).
-// Readers replay commits 1..latest and see whole commits only. A data file is written
+// Readers load the newest snapshot file (if any) and replay the commits after it; they see
+// whole commits only. A data file is written
 // under its final name but is not part of the table until a commit references it; files
 // no commit references are orphans (a crash before the commit) and remove_orphans() deletes
 // them. Files a commit removes (compaction, retention) stay until `grace` has passed since
@@ -38,6 +40,8 @@
 namespace sl::lake {
 
 inline constexpr int kCommitFormatVersion = 1;
+// Every this many commits the committer also writes the table's state as of that commit.
+inline constexpr uint64_t kSnapshotEvery = 100;
 
 // A partition pattern: tokens yyyy, MM, dd, HH, mm separated by '/' or '-' (at least one
 // token; e.g. "yyyy/MM/dd/HH/mm", "yyyy-MM-dd", "yyyy/MM/dd-HH").
@@ -150,6 +154,9 @@ class Table {
  private:
   Table(std::shared_ptr<ObjectStore> store, std::string prefix) : store_(std::move(store)), prefix_(std::move(prefix)) {}
   std::string commit_key(uint64_t n) const;
+  std::string snapshot_key(uint64_t n) const;
+  std::string encode_snapshot(const Snapshot& s) const;
+  Status load_snapshot(Snapshot& s, uint64_t number, const std::string& text) const;
   Status apply(Snapshot& s, uint64_t number, const std::string& json) const;
   Status refresh_locked();
   Result<uint64_t> commit_locked(CommitSpec spec);

@@ -161,11 +161,15 @@ def check_log(srv, ledger):
 
 def lake_snapshot(table_dir):
     """Replays _commits/*.json (our own reader of the format, independent of the server):
-    (live files: path -> entry, removed paths, last commit number)."""
+    (live files: path -> entry, removed paths, last commit number). Snapshot files
+    (every 100 commits) must agree with the replay up to them."""
     live, removed = {}, set()
-    commits = sorted(glob.glob(os.path.join(table_dir, "_commits", "*.json")))
-    for n, path in enumerate(commits, start=1):
-        assert os.path.basename(path) == f"{n:020d}.json", f"[{WHERE}] commit files not numbered 1..N: {path}"
+    names = sorted(os.listdir(os.path.join(table_dir, "_commits")))
+    commits = [n for n in names if n.endswith(".json") and not n.endswith(".snapshot.json")]
+    snapshots = {int(n[:20]): n for n in names if n.endswith(".snapshot.json")}
+    for n, name in enumerate(commits, start=1):
+        path = os.path.join(table_dir, "_commits", name)
+        assert name == f"{n:020d}.json", f"[{WHERE}] commit files not numbered 1..N: {path}"
         with open(path) as f:
             c = json.load(f)
         assert c["format"] == "streamlake-lake" and c["version"] == 1 and c["commit"] == n, f"[{WHERE}] {path}: {c}"
@@ -176,6 +180,10 @@ def lake_snapshot(table_dir):
         for a in c["added"]:
             live[a["path"]] = a
             removed.discard(a["path"])
+        if n in snapshots:
+            with open(os.path.join(table_dir, "_commits", snapshots[n])) as f:
+                snap = json.load(f)
+            assert sorted(x["path"] for x in snap["files"]) == sorted(live), f"[{WHERE}] snapshot {n} != replay"
     return live, removed, len(commits)
 
 

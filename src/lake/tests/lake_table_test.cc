@@ -487,6 +487,52 @@ TEST(Table, CorruptCommitIsAnError) {
   EXPECT_NE(r.status().message().find("version 99"), std::string::npos);
 }
 
+TEST(Table, SnapshotFilesEvery100Commits) {
+  TempDir d;
+  auto store = local(d);
+  auto ts = settings();
+  auto t = Table::open(store, "t", &ts).value();
+  for (int i = 2; i <= 205; i++) {
+    CommitSpec c;
+    DataFile f;
+    f.path = "2026/12/08/01/05/f" + std::to_string(i) + ".csv.gz";
+    f.partition = "2026/12/08/01/05";
+    f.rows = i;
+    f.bytes = 10;
+    c.added.push_back(f);
+    if (i % 3 == 0) c.removed.push_back("2026/12/08/01/05/f" + std::to_string(i - 1) + ".csv.gz");
+    c.epoch = static_cast<uint64_t>(i);
+    c.source_positions = "p" + std::to_string(i);
+    ASSERT_EQ(t->commit(c).value(), static_cast<uint64_t>(i));
+  }
+  EXPECT_TRUE(store->stat("t/_commits/00000000000000000100.snapshot.json").ok());
+  EXPECT_TRUE(store->stat("t/_commits/00000000000000000200.snapshot.json").ok());
+  auto want = t->snapshot();
+  // Without the commits the snapshot covers, a reader still opens the table: it starts
+  // from the newest snapshot file.
+  for (int i = 1; i <= 200; i++) {
+    char key[64];
+    std::snprintf(key, sizeof key, "t/_commits/%020d.json", i);
+    ASSERT_TRUE(store->remove(key).ok());
+  }
+  auto r = Table::open(store, "t", nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  auto got = (*r)->snapshot();
+  EXPECT_EQ(got->version, 205u);
+  EXPECT_EQ(got->rows, want->rows);
+  EXPECT_EQ(got->files.size(), want->files.size());
+  EXPECT_EQ(got->removed.size(), want->removed.size());
+  EXPECT_EQ(got->epoch, 205u);
+  EXPECT_EQ(got->source_positions, "p205");
+  EXPECT_EQ(got->settings.schema.size(), 5u);
+  EXPECT_EQ(got->files.at("2026/12/08/01/05/f150.csv.gz").commit, 150u);
+  // A corrupt snapshot file is an error naming it.
+  ASSERT_TRUE(store->put("t/_commits/00000000000000000200.snapshot.json", "{").ok());
+  auto bad = Table::open(store, "t", nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("00000000000000000200.snapshot.json"), std::string::npos);
+}
+
 TEST(Table, Purge) {
   TempDir d;
   auto store = local(d);
