@@ -533,6 +533,49 @@ TEST(Table, SnapshotFilesEvery100Commits) {
   EXPECT_NE(bad.status().message().find("00000000000000000200.snapshot.json"), std::string::npos);
 }
 
+// A stored sample of format version 1 (as docs/lake.md describes it) reads back.
+TEST(Table, StoredSampleVersion1) {
+  TempDir d;
+  auto store = local(d);
+  ASSERT_TRUE(store->put("s/_commits/00000000000000000001.json", R"J({
+ "format": "streamlake-lake", "version": 1, "commit": 1, "operation": "create",
+ "timestamp_ms": 1796691900000, "epoch": 0, "source_positions": "", "added": [], "removed": [],
+ "table": {"schema": [
+   {"name": "ts", "type": "timestamp without time zone", "type_id": 11, "precision": 0, "scale": 0, "nullable": true},
+   {"name": "id", "type": "bigint", "type_id": 4, "precision": 0, "scale": 0, "nullable": false},
+   {"name": "price", "type": "numeric(10,2)", "type_id": 7, "precision": 10, "scale": 2, "nullable": true},
+   {"name": "name", "type": "text", "type_id": 8, "precision": 0, "scale": 0, "nullable": true}],
+  "file_format": "csv.gz", "partition": "yyyy/MM/dd/HH/mm", "time_column": "ts"}})J")
+                  .ok());
+  ASSERT_TRUE(store->put("s/_commits/00000000000000000002.json", R"J({
+ "format": "streamlake-lake", "version": 1, "commit": 2, "operation": "append",
+ "timestamp_ms": 1796691930123, "epoch": 7,
+ "source_positions": "{\"sales\": {\"shardId-000000000000\": 1234}}",
+ "added": [{"path": "2026/12/08/01/05/part-a.csv.gz", "partition": "2026/12/08/01/05", "rows": 2, "bytes": 99,
+            "min_time_us": 1796691900000000, "max_time_us": 1796691959000000,
+            "columns": [{"null_count": 0, "min": 1796691900000000, "max": 1796691959000000},
+                        {"null_count": 0, "min": 1, "max": 2},
+                        {"null_count": 1},
+                        {"null_count": 0, "min": "a", "max": "b"}]}],
+ "removed": []})J")
+                  .ok());
+  auto t = Table::open(store, "s", nullptr);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  auto s = (*t)->snapshot();
+  EXPECT_EQ(s->version, 2u);
+  EXPECT_EQ(s->epoch, 7u);
+  EXPECT_EQ(s->rows, 2);
+  ASSERT_EQ(s->settings.schema.size(), 4u);
+  EXPECT_EQ(s->settings.schema[2].type, LogicalType::numeric(10, 2));
+  EXPECT_FALSE(s->settings.schema[1].nullable);
+  EXPECT_EQ(s->settings.format, FileFormat::kCsvGz);
+  auto& f = s->files.at("2026/12/08/01/05/part-a.csv.gz");
+  EXPECT_EQ(f.columns[1].max.i, 2);
+  EXPECT_FALSE(f.columns[2].has_min_max);
+  EXPECT_EQ(f.columns[3].min.s, "a");
+  EXPECT_EQ(f.min_time_us, 1796691900000000);
+}
+
 TEST(Table, Purge) {
   TempDir d;
   auto store = local(d);
