@@ -26,7 +26,6 @@ still varies between runs. SL_LAKE_CRASH_NO_PARQUET=1 leaves out the Parquet sin
 build without the Parquet writer; the default demands it).
 """
 import collections
-import glob
 import json
 import os
 import random
@@ -68,26 +67,7 @@ if PARQUET:
 pytestmark = pytest.mark.skipif(harness.is_kinesalite(), reason="needs streamlake")
 
 
-class Ledger:
-    """Rows: id -> (zipcode, product, price, ts_ms), or None for a malformed row. Records:
-    key (first id) -> [ids]; acked, in doubt (in flight at a kill) or refused."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rows = {}
-        self.records = {}
-        self.acked = set()
-        self.maybe = set()
-        self.refused = set()
-        self.next_id = 1
-        self.killing = False
-        self.unexpected = []
-
-    def new_ids(self, n):
-        with self.lock:
-            first = self.next_id
-            self.next_id += n
-            return list(range(first, first + n))
+Ledger = st.Ledger
 
 
 def make_record(ledger, rng):
@@ -113,33 +93,7 @@ def make_record(ledger, rng):
 
 
 def producer(client, kind, rng, ledger, stop, first_ack):
-    while not stop.is_set():
-        count = rng.randint(1, 40) if kind == "batch" else 1
-        recs = [make_record(ledger, rng) for _ in range(count)]
-        try:
-            if kind == "batch":
-                resp = client.put_records(StreamName=STREAM, Records=[
-                    {"Data": d, "PartitionKey": f"pk-{rng.randrange(10**6)}"} for _, d in recs])
-                assert len(resp["Records"]) == len(recs)
-                with ledger.lock:
-                    for (key, _), r in zip(recs, resp["Records"]):
-                        (ledger.refused if "ErrorCode" in r else ledger.acked).add(key)
-            else:
-                key, d = recs[0]
-                client.put_record(StreamName=STREAM, Data=d, PartitionKey=f"pk-{rng.randrange(10**6)}")
-                with ledger.lock:
-                    ledger.acked.add(key)
-            first_ack.set()
-        except AssertionError as e:
-            with ledger.lock:
-                ledger.unexpected.append(f"{e!r}")
-            return
-        except Exception as e:
-            with ledger.lock:
-                ledger.maybe.update(key for key, _ in recs)
-                if not ledger.killing:
-                    ledger.unexpected.append(repr(e))
-            return
+    st.producer(client, STREAM, kind, rng, ledger, stop, first_ack, make_record)
 
 
 def check_log(srv, ledger):
