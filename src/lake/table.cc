@@ -138,25 +138,12 @@ bool valid_path(const std::string& p) {
 // ---- durations and sizes ----------------------------------------------------------------
 
 bool parse_duration(const std::string& text, int64_t* micros) {
-  size_t i = 0;
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) i++;
-  size_t start = i;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) i++;
-  if (i == start || i - start > 12) return false;
-  int64_t n = std::stoll(text.substr(start, i - start));
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) i++;
-  std::string unit;
-  for (; i < text.size(); i++) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
-  while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) unit.pop_back();
-  int64_t mul;
-  if (unit == "us" || unit == "microsecond" || unit == "microseconds") mul = 1;
-  else if (unit == "ms" || unit == "millisecond" || unit == "milliseconds") mul = 1000;
-  else if (unit == "s" || unit == "sec" || unit == "second" || unit == "seconds" || unit.empty()) mul = 1000000;
-  else if (unit == "min" || unit == "minute" || unit == "minutes") mul = 60000000;
-  else if (unit == "h" || unit == "hour" || unit == "hours") mul = 3600000000LL;
-  else if (unit == "d" || unit == "day" || unit == "days") mul = 86400000000LL;
-  else return false;
-  *micros = n * mul;
+  // PostgreSQL interval syntax, as every other duration option ('5 seconds', '30 days').
+  exec::Interval iv;
+  if (!exec::parse_interval(text, &iv)) return false;
+  __int128 us = iv.total_micros();
+  if (us < 0 || us > (__int128{1} << 62)) return false;
+  *micros = static_cast<int64_t>(us);
   return true;
 }
 

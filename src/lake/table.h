@@ -167,7 +167,8 @@ class Table {
   std::optional<PartitionPattern> pattern_;
 };
 
-// Parses '1 minute', '30 days', '250 ms', '10 s' into microseconds; false if malformed.
+// Parses an interval ('1 minute', '30 days', '250 milliseconds') into microseconds; false if
+// malformed or negative.
 bool parse_duration(const std::string& text, int64_t* micros);
 // Parses '128 MB', '1 GB', '512 kB', '1000' (bytes) into bytes; false if malformed.
 bool parse_byte_size(const std::string& text, uint64_t* bytes);

@@ -596,7 +596,7 @@ TEST(Durations, Parse) {
   EXPECT_EQ(us, 60'000'000);
   ASSERT_TRUE(parse_duration("30 days", &us));
   EXPECT_EQ(us, 30 * 86'400'000'000LL);
-  ASSERT_TRUE(parse_duration("250ms", &us));
+  ASSERT_TRUE(parse_duration("250 milliseconds", &us));
   EXPECT_EQ(us, 250'000);
   EXPECT_FALSE(parse_duration("soon", &us));
   EXPECT_FALSE(parse_duration("5 fortnights", &us));
