@@ -20,7 +20,6 @@
 #include "util/time.h"
 
 namespace sl { class ThreadPool; }
-namespace sl::lake { class ObjectStore; }
 namespace sl::sql { struct StatementPlan; }
 namespace sl::kinesis { class Service; }
 namespace sl::log { class LogStore; class Partition; }
@@ -508,7 +507,7 @@ class SinkSet {
     bool changelog = false;        // a view whose output retracts: sink it with `op`
     std::string default_time;      // the table's event time column ("" = none)
   };
-  SinkSet(std::string data_dir, Clock* clock);
+  SinkSet(std::string data_dir, Clock* clock, lake::S3Options s3);
   ~SinkSet();
   // Validates `options` and opens the sink (creating its lake table). Returns the sink's
   // columns and the options with their defaults resolved (what the catalog persists).
@@ -550,6 +549,7 @@ class SinkSet {
   struct Entry;
   std::string data_dir_;
   Clock* clock_;
+  lake::S3Options s3_;
   std::shared_ptr<lake::ObjectStore> local_;  // DATA/lake
   std::map<std::string, std::unique_ptr<Entry>> sinks_;
   bool paused_ = false;

@@ -435,7 +435,7 @@ Runtime::Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* 
   impl_->dir = data_dir + "/stream";
   impl_->clock = clock;
   impl_->opts = options;
-  impl_->sinks = std::make_unique<SinkSet>(data_dir, clock);
+  impl_->sinks = std::make_unique<SinkSet>(data_dir, clock, options.lake_s3);
   if (options.decode_threads > 1) impl_->pool = std::make_unique<ThreadPool>(options.decode_threads);
 }
 

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lake/object_store.h"
 #include "util/time.h"
 
 namespace sl::sql { class Engine; }
@@ -43,6 +44,9 @@ struct RuntimeOptions {
   size_t max_records_per_shard = 10000;   // per shard and run_once() round
   int64_t idle_timeout_ms = 10000;        // default of the per-table 'idle_timeout' option
   size_t decode_threads = 2;              // shards decoded in parallel (1 = on the pipeline thread)
+  // S3 settings of lake sinks with an s3:// path ([lake.s3] of the config); fields left
+  // empty are filled from the AWS environment when a sink opens.
+  lake::S3Options lake_s3;
 };
 
 struct ShardStatus {

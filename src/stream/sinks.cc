@@ -49,7 +49,8 @@ struct SinkSet::Entry {
   std::string failed;  // writing or preparing failed: checkpoints stop (see docs/lake.md)
 };
 
-SinkSet::SinkSet(std::string data_dir, Clock* clock) : data_dir_(std::move(data_dir)), clock_(clock) {}
+SinkSet::SinkSet(std::string data_dir, Clock* clock, lake::S3Options s3)
+    : data_dir_(std::move(data_dir)), clock_(clock), s3_(std::move(s3)) {}
 SinkSet::~SinkSet() = default;
 
 std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> SinkSet::add(
@@ -153,7 +154,7 @@ std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> S
   std::shared_ptr<lake::ObjectStore> store;
   std::string prefix;
   if (path.rfind("s3://", 0) == 0) {
-    lake::S3Options s3;
+    lake::S3Options s3 = s3_;
     s3.fill_from_environment();
     auto st = lake::open_store(path, s3);
     if (!st.ok()) throw exec::SqlError(ss::kIoError, "lake sink \"" + name + "\": " + st.status().message());
