@@ -120,7 +120,7 @@ std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> S
         if (c.name == "window_start" && c.type.is_temporal()) t = c.name;
     o["time_column"] = t;
   }
-  std::string tc = o["time_column"] == "arrival" || lower(o["time_column"]) == "arrival" ? "arrival" : o["time_column"];
+  std::string tc = lower(o["time_column"]) == "arrival" ? "arrival" : o["time_column"];
   if (tc != "arrival") {
     auto it = std::find_if(from.columns.begin(), from.columns.end(), [&](auto& c) { return c.name == tc; });
     if (it == from.columns.end())
@@ -135,9 +135,11 @@ std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> S
   {
     int64_t us;
     uint64_t bytes;
-    if (lake::parse_duration(o["roll"], &us) && us > 0 && lower(o["roll"]).find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+    const std::string roll = o["roll"];
+    bool has_unit = std::any_of(roll.begin(), roll.end(), [](unsigned char c) { return std::isalpha(c); });
+    if (has_unit && lake::parse_duration(roll, &us) && us > 0)  // '1 minute'
       so.roll_us = us;
-    else if (lake::parse_byte_size(o["roll"], &bytes) && bytes > 0)
+    else if (lake::parse_byte_size(roll, &bytes) && bytes > 0)  // '128 MB', '1000000' (bytes)
       so.roll_bytes = bytes;
     else
       bad_option("roll \"" + o["roll"] + "\" is neither a duration ('1 minute') nor a size ('128 MB')");
