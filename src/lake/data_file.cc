@@ -138,7 +138,7 @@ Status scan_data_file(ObjectStore& store, const std::string& key, FileFormat for
     bool eof = false;
     SL_RETURN_IF_ERROR(r.next(&c, &eof));
     if (eof) break;
-    exec::DataChunk out;
+    exec::DataChunk out({}, std::max<size_t>(c.capacity(), 1));
     for (size_t k : columns) out.add_column(exec::Vector::sharing(c.column(k)));
     out.set_size(c.size());
     SL_RETURN_IF_ERROR(each(out));

@@ -53,11 +53,12 @@ Status LakeSink::write(const DataChunk& in) {
     for (size_t r = 0; r < n; r++)
       if (in.sign(r) < 0) return invalid_argument("a retraction reached an append-only lake sink");
   // The rows as written: the relation's columns, plus `op` for a changelog.
-  DataChunk owned;
+  // (Capacities follow the input: tests and backfills may hand over more than kVectorSize.)
+  DataChunk owned({}, std::max<size_t>(n, 1));
   const DataChunk* rows = &in;
   if (opts_.signed_rows) {
     for (size_t k = 0; k < data_cols; k++) owned.add_column(exec::Vector::sharing(in.column(k)));
-    exec::Vector op(TypeId::kVarchar);
+    exec::Vector op(TypeId::kVarchar, std::max<size_t>(n, 1));
     auto* d = op.data<exec::StringRef>();
     static const char kPlus[] = "+", kMinus[] = "-";
     for (size_t r = 0; r < n; r++) d[r] = exec::StringRef(in.sign(r) < 0 ? kMinus : kPlus, 1);
@@ -99,9 +100,9 @@ Status LakeSink::write(const DataChunk& in) {
     return write_part(p, *rows, ranges[p].first, ranges[p].second);
   }
   for (auto& [p, sel] : parts) {
-    DataChunk sub;
+    DataChunk sub({}, std::max<size_t>(sel.size(), 1));
     for (size_t k = 0; k < rows->column_count(); k++) {
-      exec::Vector v(rows->column(k).type());
+      exec::Vector v(rows->column(k).type(), std::max<size_t>(sel.size(), 1));
       v.gather(rows->column(k), sel.idx.data(), sel.size());
       sub.add_column(std::move(v));
     }

@@ -347,7 +347,7 @@ Status TextFileReader::decode_complete_rows(bool last) {
       if (c.size() == 0) continue;
       rows_ += c.size();
       // The decoder appends `_arrival` (no event-time column): keep the schema's columns.
-      DataChunk out;
+      DataChunk out({}, c.capacity());
       for (size_t k = 0; k < ncols; k++) out.add_column(std::move(c.column(k)));
       out.set_size(c.size());
       ready_.push_back(std::move(out));

@@ -31,7 +31,7 @@ std::vector<parquet::Field> fields() { return {{"ts", TypeId::kTimestamp, true},
 
 // Rows id in [from, to), ts = kBase + id * step_us.
 DataChunk rows(int from, int to, int64_t step_us = 1'000'000) {
-  DataChunk c({TypeId::kTimestamp, TypeId::kBigInt});
+  DataChunk c({TypeId::kTimestamp, TypeId::kBigInt}, static_cast<size_t>(std::max(1, to - from)));
   for (int i = from; i < to; i++) {
     size_t r = c.size();
     Value::make_int(TypeId::kTimestamp, kBase + i * step_us).write(c.column(0), r);

@@ -50,7 +50,7 @@ std::vector<parquet::Field> schema() {
 DataChunk rows(int64_t base_us, int from, int to) {
   std::vector<LogicalType> types;
   for (auto& f : schema()) types.push_back(f.type);
-  DataChunk c(types);
+  DataChunk c(types, static_cast<size_t>(std::max(1, to - from)));
   for (int i = from; i < to; i++) {
     size_t r = c.size();
     Value::make_int(TypeId::kTimestamp, base_us + int64_t{i} * 1000000).write(c.column(0), r);
