@@ -25,6 +25,7 @@ const char* table_kind_name(TableKind k) {
     case TableKind::kView: return "view";
     case TableKind::kStream: return "stream";
     case TableKind::kMaterializedView: return "materialized view";
+    case TableKind::kSink: return "sink";
   }
   return "?";
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "exec/types.h"
+#include "exec/value.h"
 #include "exec/vector.h"
 
 namespace sl::catalog {
@@ -28,7 +29,8 @@ namespace sl::catalog {
 using exec::DataChunk;
 using exec::LogicalType;
 
-enum class TableKind { kTable, kView, kStream, kMaterializedView };
+// kSink: a lake sink (stream/ registers its table as the provider).
+enum class TableKind { kTable, kView, kStream, kMaterializedView, kSink };
 const char* table_kind_name(TableKind k);
 
 struct ColumnDef {
@@ -47,6 +49,22 @@ class TableProvider {
   // Changes whenever the rows change (0 = never tracked). Streaming lookup joins rebuild
   // their copy of a table when it moves.
   virtual uint64_t version() const { return 0; }
+
+  // Predicate pushdown (optional). A bound says column `column` lies in [lo, hi]
+  // (inclusive; a NULL Value = open; values of the column's type). Providers that can skip
+  // data by bounds (lake tables: partitions, file and row-group statistics) answer
+  // prunes() = true; the planner then reads them through snapshot_filtered(), which
+  // returns a superset of the rows satisfying every bound (the planner still filters),
+  // and shows scan_note() in EXPLAIN (what was pruned, from metadata only).
+  struct ColumnBound {
+    size_t column = 0;
+    exec::Value lo, hi;
+  };
+  virtual bool prunes() const { return false; }
+  virtual std::vector<std::shared_ptr<const DataChunk>> snapshot_filtered(const std::vector<ColumnBound>&) const {
+    return snapshot();
+  }
+  virtual std::string scan_note(const std::vector<ColumnBound>&) const { return ""; }
 };
 
 // Rows of a kTable, in memory, persisted to one file.

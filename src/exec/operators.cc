@@ -88,7 +88,18 @@ ScanOp::ScanOp(std::string table, std::vector<std::shared_ptr<const DataChunk>> 
     : PhysicalOperator(std::move(types)), table_(std::move(table)), chunks_(std::move(chunks)),
       ids_(std::move(column_ids)) {}
 
+void ScanOp::set_loader(std::function<std::vector<std::shared_ptr<const DataChunk>>()> loader, std::string note) {
+  loader_ = std::move(loader);
+  note_ = std::move(note);
+}
+
+void ScanOp::ensure_loaded() const {
+  if (!loader_) return;
+  std::call_once(loaded_, [this] { chunks_ = loader_(); });
+}
+
 bool ScanOp::get_data(DataChunk& out, ExecContext&) {
+  ensure_loaded();
   while (pos_ < chunks_.size() && chunks_[pos_]->size() == 0) pos_++;
   if (pos_ >= chunks_.size()) return false;
   read_chunk(pos_++, out);
@@ -96,6 +107,7 @@ bool ScanOp::get_data(DataChunk& out, ExecContext&) {
 }
 
 int64_t ScanOp::row_count() const {
+  ensure_loaded();
   int64_t n = 0;
   for (auto& c : chunks_) n += static_cast<int64_t>(c->size());
   return n;

@@ -13,7 +13,9 @@
 // runtime (stream/) drives the same operators directly through sink()/execute().
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -112,20 +114,29 @@ class ScanOp final : public PhysicalOperator {
   ScanOp(std::string table, std::vector<std::shared_ptr<const DataChunk>> chunks,
          std::vector<size_t> column_ids, std::vector<LogicalType> types);
   std::string name() const override { return "SCAN"; }
-  std::string details() const override { return table_; }
+  std::string details() const override { return note_.empty() ? table_ : table_ + "; " + note_; }
   bool is_source() const override { return true; }
   bool get_data(DataChunk& out, ExecContext& ctx) override;
   // Parallel scans: the stored chunks, and chunk i projected into `out`.
-  size_t chunk_count() const { return chunks_.size(); }
+  size_t chunk_count() const {
+    ensure_loaded();
+    return chunks_.size();
+  }
   int64_t row_count() const;
   void read_chunk(size_t i, DataChunk& out) const;
   // As FilterOp::set_needed_columns: unread columns are not referenced.
   void set_needed_columns(std::vector<uint8_t> needed) { needed_ = std::move(needed); }
+  // Deferred chunks: `loader` runs once, on first use (execution), replacing the chunks
+  // given to the constructor; `note` is shown in EXPLAIN (e.g. what a pushdown pruned).
+  void set_loader(std::function<std::vector<std::shared_ptr<const DataChunk>>()> loader, std::string note);
 
  private:
+  void ensure_loaded() const;
   std::vector<uint8_t> needed_;
-  std::string table_;
-  std::vector<std::shared_ptr<const DataChunk>> chunks_;
+  std::string table_, note_;
+  std::function<std::vector<std::shared_ptr<const DataChunk>>()> loader_;
+  mutable std::once_flag loaded_;
+  mutable std::vector<std::shared_ptr<const DataChunk>> chunks_;
   std::vector<size_t> ids_;
   size_t pos_ = 0;
 };

@@ -702,6 +702,7 @@ class Connection {
         case catalog::TableKind::kStream: info.kind = 'r'; info.label = "stream"; break;
         case catalog::TableKind::kView: info.kind = 'v'; info.label = "view"; break;
         case catalog::TableKind::kMaterializedView: info.kind = 'm'; info.label = "materialized view"; break;
+        case catalog::TableKind::kSink: info.kind = 'r'; info.label = "sink"; break;
       }
       info.definition = view_body(e->sql);
       for (const auto& col : e->columns) info.columns.push_back({col.name, col.type, col.not_null});

@@ -151,7 +151,20 @@ class StreamHook {
                                         const std::map<std::string, std::string>& options, bool if_not_exists) = 0;
   // DROP TABLE of a stream table / DROP MATERIALIZED VIEW. False if absent and if_exists.
   virtual bool drop(const std::string& name, bool if_exists) = 0;
-  // SHOW <what> ("streams", "views"): false if the hook does not answer it.
+  // CREATE SINK name FROM relation [WITH (...)] (not PostgreSQL grammar: recognised
+  // before libpg_query, see sink_sql.cc).
+  virtual void create_sink(const std::string& name, const std::string& from,
+                           const std::map<std::string, std::string>& options, bool if_not_exists) {
+    (void)name, (void)from, (void)options, (void)if_not_exists;
+    throw SqlError(exec::sqlstate::kFeatureNotSupported, "CREATE SINK needs the streaming runtime");
+  }
+  // DROP SINK [IF EXISTS] name [PURGE]: false if absent and if_exists. Without `purge`
+  // the sink's files stay; with it they are deleted.
+  virtual bool drop_sink(const std::string& name, bool if_exists, bool purge) {
+    (void)name, (void)if_exists, (void)purge;
+    throw SqlError(exec::sqlstate::kFeatureNotSupported, "DROP SINK needs the streaming runtime");
+  }
+  // SHOW <what> ("streams", "views", "sinks"): false if the hook does not answer it.
   virtual bool show(const std::string& what, std::vector<ResultColumn>* columns,
                     std::vector<std::vector<exec::Value>>* rows) = 0;
 };

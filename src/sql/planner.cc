@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "exec/error.h"
 #include "sql/copy.h"
+#include "sql/sink_sql.h"
 
 namespace sl::sql {
 
@@ -1095,8 +1096,17 @@ class Binder {
       types.push_back(e->columns[i].type);
       p.cols.push_back({name, e->columns[i].name, e->columns[i].type});
     }
-    auto scan = std::make_unique<exec::ScanOp>(name, e->provider->snapshot(), ids, types);
+    // A provider that prunes by bounds is read when the query runs, with the WHERE
+    // clause's bounds on its columns once build_rel knows them (push_bounds).
+    bool prunes = e->provider->prunes();
+    auto scan = std::make_unique<exec::ScanOp>(name, prunes ? std::vector<std::shared_ptr<const DataChunk>>{}
+                                                            : e->provider->snapshot(), ids, types);
     scan->estimated_rows = e->provider->row_count();
+    if (prunes) {
+      auto prov = e->provider;
+      scan->set_loader([prov] { return prov->snapshot(); }, "");
+      prunable_[scan.get()] = prov;
+    }
     p.op = std::move(scan);
     return p;
   }
@@ -1133,6 +1143,7 @@ class Binder {
       std::vector<ExprPtr> mine;
       for (auto& c : pool)
         if (c && within(*c, r.lo, r.hi)) mine.push_back(shift(std::move(c), r.lo));
+      if (!mine.empty()) push_bounds(op.get(), mine);
       if (!mine.empty()) op = filter(std::move(op), r.plan.types(), std::move(mine));
       return op;
     }
@@ -1868,7 +1879,72 @@ class Binder {
     return j;
   }
 
+  static bool has_parameter(exec::Expr& e) {
+    if (e.kind() == exec::ExprKind::kParameter) return true;
+    for (auto* c : e.children())
+      if (*c && has_parameter(**c)) return true;
+    return false;
+  }
+
+  // Predicate pushdown into providers that prune (lake tables): the conjuncts over one
+  // scan's columns of the form `column op constant` (=, <, <=, >, >=; constants folded,
+  // parameters left alone) become bounds; the scan then reads only what may match, and
+  // EXPLAIN shows the provider's note. The conjuncts still filter the rows above it.
+  void push_bounds(exec::PhysicalOperator* op, std::vector<ExprPtr>& conj) {
+    auto* scan = dynamic_cast<exec::ScanOp*>(op);
+    if (!scan) return;
+    auto it = prunable_.find(scan);
+    if (it == prunable_.end()) return;
+    std::vector<catalog::TableProvider::ColumnBound> bounds;
+    for (auto& c : conj) {
+      exec::CompareOp cop;
+      ExprPtr *l, *r;
+      if (!c || !exec::as_comparison(*c, &cop, &l, &r)) continue;
+      exec::Expr* col = l->get();
+      exec::Expr* k = r->get();
+      bool flipped = false;
+      if (col->kind() != exec::ExprKind::kColumn) {
+        std::swap(col, k);
+        flipped = true;
+      }
+      if (col->kind() != exec::ExprKind::kColumn) continue;
+      std::vector<exec::ColumnExpr*> refs;
+      exec::collect_columns(*k, refs);
+      if (!refs.empty() || has_parameter(*k)) continue;
+      Value v;
+      try {
+        v = exec::eval_constant(*k, *env_.ctx);
+      } catch (const std::exception&) {
+        continue;  // the filter above reports it when the query runs
+      }
+      if (v.is_null || v.type != col->type()) continue;
+      if (flipped) {
+        if (cop == exec::CompareOp::kLt) cop = exec::CompareOp::kGt;
+        else if (cop == exec::CompareOp::kLe) cop = exec::CompareOp::kGe;
+        else if (cop == exec::CompareOp::kGt) cop = exec::CompareOp::kLt;
+        else if (cop == exec::CompareOp::kGe) cop = exec::CompareOp::kLe;
+      }
+      catalog::TableProvider::ColumnBound b;
+      b.column = static_cast<exec::ColumnExpr*>(col)->index;
+      b.lo = Value::null(col->type());
+      b.hi = Value::null(col->type());
+      switch (cop) {
+        case exec::CompareOp::kEq: b.lo = v, b.hi = v; break;
+        case exec::CompareOp::kGt:
+        case exec::CompareOp::kGe: b.lo = v; break;
+        case exec::CompareOp::kLt:
+        case exec::CompareOp::kLe: b.hi = v; break;
+        default: continue;
+      }
+      bounds.push_back(std::move(b));
+    }
+    if (bounds.empty()) return;
+    auto prov = it->second;
+    scan->set_loader([prov, bounds] { return prov->snapshot_filtered(bounds); }, prov->scan_note(bounds));
+  }
+
   PlanEnv& env_;
+  std::map<exec::ScanOp*, std::shared_ptr<catalog::TableProvider>> prunable_;  // scans read lazily
   std::map<std::string, const json*>* ctes_;
   std::string_view sql_;  // text the JSON locations refer to
   std::vector<LogicalType> col_types_;
@@ -2240,7 +2316,7 @@ StatementPlan plan_drop(const json& b, PlanEnv& env) {
 StatementPlan plan_show(const std::string& name_in, PlanEnv& env) {
   std::string name = lower(name_in);
   using T = exec::TypeId;
-  if ((name == "streams" || name == "views") && env.stream_hook) {
+  if ((name == "streams" || name == "views" || name == "sinks") && env.stream_hook) {
     std::vector<ResultColumn> cols;
     std::vector<std::vector<Value>> rows;
     if (env.stream_hook->show(name, &cols, &rows)) return rows_plan(StatementKind::kShow, cols, rows, "SHOW");
@@ -2443,6 +2519,8 @@ std::vector<StatementText> split_statements(std::string_view script) {
     // DESCRIBE is not PostgreSQL grammar: let single statements through to plan_statement.
     std::string head = lower(trim_copy(script).substr(0, 9));
     if (head.rfind("describe ", 0) == 0 || head.rfind("desc ", 0) == 0) return {{script, 0}};
+    // Nor CREATE/DROP SINK (alone in a script).
+    if (is_sink_statement(lower(trim_copy(script)))) return {{script, 0}};
     throw exec::SqlError(ss::kSyntaxError, msg, pos);
   }
   json j = take_parse_tree(r);
@@ -2470,6 +2548,8 @@ StatementPlan plan_statement(std::string_view sql_in, PlanEnv& env) {
       return plan_describe(name, env);
     }
   }
+  // CREATE SINK / DROP SINK (not PostgreSQL grammar)
+  if (is_sink_statement(low)) return plan_sink_statement(trimmed, static_cast<int>(sql_in.find_first_not_of(" \t\r\n")), env);
   std::string sql(sql_in);
   env.sql = sql_in;
   check_utf8(sql);

@@ -428,6 +428,12 @@ class View {
   const std::vector<catalog::ColumnDef>& columns() const { return out_cols_; }
   std::shared_ptr<RowStore> contents() const { return contents_; }
   bool emit_final() const { return emit_final_; }
+  // Whether the output holds retractions (an aggregate emitting changes); otherwise it
+  // is append-only (filters, projections, joins, windows emitting final rows).
+  bool changelog() const { return agg_ != nullptr && !emit_final_; }
+  // Called with every output chunk (rows with signs) as it is applied to contents()
+  // (lake sinks of the view). Not called while the view backfills at creation.
+  std::function<void(const DataChunk&)> on_output;
   // Per column of the source's schema: 1 when the view's query reads it (projection
   // pushdown into the source's decoder).
   const std::vector<uint8_t>& source_columns_read() const { return read_cols_; }
@@ -486,6 +492,68 @@ class View {
   int64_t watermark_ = INT64_MIN;
   uint64_t rows_in_ = 0, rows_out_ = 0;
   std::vector<uint8_t> read_cols_;
+};
+
+// ---- lake sinks ------------------------------------------------------------------------
+
+// The runtime's lake sinks (CREATE SINK): one LakeSink each, fed the rows of a stream
+// table or the output of a materialized view, prepared and committed with the runtime's
+// checkpoint (docs/lake.md, "Commit protocol"). Used under the runtime's mutex only;
+// the providers (SELECT FROM <sink>) are read by SQL threads.
+class SinkSet {
+ public:
+  struct Relation {
+    std::string name;
+    std::vector<catalog::ColumnDef> columns;
+    bool changelog = false;        // a view whose output retracts: sink it with `op`
+    std::string default_time;      // the table's event time column ("" = none)
+  };
+  SinkSet(std::string data_dir, Clock* clock, lake::S3Options s3);
+  ~SinkSet();
+  // Validates `options` and opens the sink (creating its lake table). Returns the sink's
+  // columns and the options with their defaults resolved (what the catalog persists).
+  // Throws SqlError / UserError.
+  std::pair<std::vector<catalog::ColumnDef>, std::map<std::string, std::string>> add(
+      const std::string& name, const Relation& from, const std::map<std::string, std::string>& options);
+  // A sink whose definition could not be opened at start (its store unreachable, ...):
+  // listed as failed, so checkpoints wait (they would move positions past rows it has not
+  // written) until a restart opens it or DROP SINK removes it.
+  void add_failed(const std::string& name, const std::string& from, const std::string& error);
+  // Forgets a sink: a final prepare + commit unless `purge`, which deletes its table.
+  void remove(const std::string& name, bool purge);
+  bool has(const std::string& name) const { return sinks_.count(name) > 0; }
+  // A sink reading `relation` ("" if none).
+  std::string reader_of(const std::string& relation) const;
+  std::shared_ptr<catalog::TableProvider> provider(const std::string& name) const;
+  // Rows of `relation` (a stream table's rows, a view's output) to every sink reading it.
+  void feed(const std::string& relation, const DataChunk& c);
+  // While paused, feed() drops rows (views backfilling at open).
+  void pause(bool p) { paused_ = p; }
+  // Rows written straight to one sink (backfill at creation).
+  void feed_one(const std::string& name, const DataChunk& c);
+
+  // Checkpoint, phase 1: every sink's output durable; the records go in the checkpoint.
+  // `positions(relation)` gives the opaque source positions. Throws on failure (the
+  // checkpoint must then not be written).
+  void prepare(uint64_t epoch, const std::function<std::string(const std::string&)>& positions);
+  void save(Writer& w) const;
+  // Phase 2, after the checkpoint is durable: publish; then maintenance. Errors stay in
+  // the sink's status (the pending commit rides along with the next checkpoint).
+  void committed();
+  // Recovery: the records of the last checkpoint (name -> record); sinks missing from it
+  // were created after it and are returned (to be backfilled).
+  std::vector<std::string> recover(const std::map<std::string, std::string>& records);
+  static std::map<std::string, std::string> load(Reader& r);
+  void fill_status(std::vector<SinkStatus>& out) const;
+
+ private:
+  struct Entry;
+  std::string data_dir_;
+  Clock* clock_;
+  lake::S3Options s3_;
+  std::shared_ptr<lake::ObjectStore> local_;  // DATA/lake
+  std::map<std::string, std::unique_ptr<Entry>> sinks_;
+  bool paused_ = false;
 };
 
 }  // namespace sl::stream

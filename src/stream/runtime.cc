@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr char kMagic[8] = {'S', 'L', 'S', 'T', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 2;  // 2: view and errors rows in state files
+constexpr uint32_t kCheckpointVersion = 3;  // 2: view and errors rows in state files; 3: sinks
 
 // Shared with the log's durable listener, which may outlive the Runtime.
 struct Wake {
@@ -64,6 +64,15 @@ class RuntimeHook final : public sql::StreamHook {
     std::lock_guard lk(mu_);
     return runtime().drop(name, if_exists);
   }
+  void create_sink(const std::string& name, const std::string& from, const std::map<std::string, std::string>& options,
+                   bool if_not_exists) override {
+    std::lock_guard lk(mu_);
+    runtime().create_sink(name, from, options, if_not_exists);
+  }
+  bool drop_sink(const std::string& name, bool if_exists, bool purge) override {
+    std::lock_guard lk(mu_);
+    return runtime().drop_sink(name, if_exists, purge);
+  }
   bool show(const std::string& what, std::vector<sql::ResultColumn>* columns,
             std::vector<std::vector<exec::Value>>* rows) override;
 
@@ -90,6 +99,8 @@ struct Runtime::Impl {
   mutable std::mutex mu;
   std::map<std::string, std::unique_ptr<Source>> sources;
   std::map<std::string, std::unique_ptr<View>> views;
+  std::unique_ptr<SinkSet> sinks;
+  std::map<std::string, std::string> sink_records;  // of the checkpoint loaded at open()
   uint64_t epoch = 0;
   CheckpointStats last_checkpoint;
   bool opened = false;
@@ -159,12 +170,68 @@ struct Runtime::Impl {
     sync_tables();
     auto v = std::make_unique<View>(name, select_sql, options);
     v->compile(*plan_cat, q, sources);
+    v->on_output = [this, name](const DataChunk& c) { sinks->feed(name, c); };
     v->contents()->attach_journal(state_dir(), RowStore::file_base("view", name));
     return v;
   }
 
+  // Where a relation's input stands: {"table": {"shard": next offset, ...}, ...} (the
+  // opaque source positions a lake commit records).
+  std::string positions_of(const std::string& relation) const {
+    std::vector<std::string> tables;
+    if (sources.count(relation)) tables.push_back(relation);
+    else if (views.count(relation)) tables = views.at(relation)->sources();
+    std::string out = "{";
+    for (auto& t : tables) {
+      StreamStatus st;
+      sources.at(t)->fill_status(st);
+      out += (out.size() > 1 ? ", \"" : "\"") + t + "\": {";
+      for (size_t i = 0; i < st.shards.size(); i++)
+        out += (i ? ", \"" : "\"") + st.shards[i].shard_id + "\": " + std::to_string(st.shards[i].position);
+      out += "}";
+    }
+    return out + "}";
+  }
+
+  // A new sink (or one created just before a crash, missing from the checkpoint) first
+  // receives what its relation holds: a stream table's records from where the table
+  // began up to the source's positions, a view's current rows.
+  void backfill_sink_locked(const std::string& sink, const std::string& from) {
+    if (sources.count(from)) {
+      Source& live = *sources.at(from);
+      if (!live.progressed()) return;
+      auto bf = live.backfill_reader();
+      for (int guard = 0; guard < 10000000 && !bf->reached_stop(); guard++) {
+        std::vector<DataChunk> chunks;
+        size_t n = bf->poll(opts.max_records_per_shard, chunks);
+        bf->advance_watermark();
+        for (auto& c : chunks) sinks->feed_one(sink, c);
+        if (n == 0 && !bf->has_more()) break;
+      }
+    } else if (views.count(from)) {
+      for (auto& c : views.at(from)->contents()->snapshot()) sinks->feed_one(sink, *c);
+    }
+  }
+
+  SinkSet::Relation sink_relation(const std::string& from) const {
+    SinkSet::Relation r;
+    r.name = from;
+    if (sources.count(from)) {
+      r.columns = sources.at(from)->columns();
+      r.default_time = sources.at(from)->options().event_time;
+    } else {
+      auto& v = *views.at(from);
+      r.columns = v.columns();
+      r.changelog = v.changelog();
+      if (!v.sources().empty()) r.default_time = sources.at(v.sources().front())->options().event_time;
+    }
+    return r;
+  }
+
   void checkpoint_locked() {
     const int64_t started_ns = mono_nanos();
+    // Phase 1 of the sinks' commit: their output durable, their pending commits here.
+    sinks->prepare(epoch, [this](const std::string& rel) { return positions_of(rel); });
     Writer w;
     w.raw(kMagic, 8);
     w.u32(kCheckpointVersion);
@@ -183,11 +250,14 @@ struct Runtime::Impl {
       w.str(n);
       w.str(sub.buf());
     }
+    sinks->save(w);
     uint32_t crc = crc32c(w.buf());
     w.u32(crc);
     write_file_atomic(checkpoint_path(), w.buf());
     for (auto& [n, s] : sources) s->errors()->committed();
     for (auto& [n, v] : views) v->contents()->committed();
+    // Phase 2: the checkpoint naming the pending commits is durable; publish them.
+    sinks->committed();
     last_checkpoint.at_ms = clock->now_ms();
     last_checkpoint.duration_ms = (mono_nanos() - started_ns) / 1000000;
     last_checkpoint.count++;
@@ -243,6 +313,7 @@ struct Runtime::Impl {
       it->second->load(sub);
       loaded.insert(n);
     }
+    if (version >= 3) sink_records = SinkSet::load(r);
     return loaded;
   }
 
@@ -262,10 +333,11 @@ struct Runtime::Impl {
         if (r.empty()) std::fill(read.begin(), read.end(), 1);  // a join view: everything
         for (size_t k = 0; k < read.size() && k < r.size(); k++) read[k] |= r[k];
       }
-      if (!any_view) read.clear();
+      if (!any_view || !sinks->reader_of(name).empty()) read.clear();  // sinks write every column
       src->set_read_columns(std::move(read));
       // Chunks reach the views as soon as they are decoded (later ones decode meanwhile).
       total += src->poll(opts.max_records_per_shard, [&](DataChunk& c) {
+        sinks->feed(name, c);
         for (auto& [vn, v] : views) {
           if (!v->reads(name) || !v->failed.empty()) continue;
           try {
@@ -368,6 +440,7 @@ Runtime::Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* 
   impl_->dir = data_dir + "/stream";
   impl_->clock = clock;
   impl_->opts = options;
+  impl_->sinks = std::make_unique<SinkSet>(data_dir, clock, options.lake_s3);
   if (options.decode_threads > 1) impl_->pool = std::make_unique<ThreadPool>(options.decode_threads);
 }
 
@@ -404,10 +477,26 @@ void Runtime::open() {
     I.cat().attach_provider(e->name, v->contents());
     I.views[e->name] = std::move(v);
   }
+  for (auto& e : entries) {
+    if (e->kind != catalog::TableKind::kSink) continue;
+    std::string from = e->sql;
+    if (!I.sources.count(from) && !I.views.count(from)) continue;  // cannot happen: drops are refused
+    try {
+      I.sinks->add(e->name, I.sink_relation(from), e->options);
+      I.cat().attach_provider(e->name, I.sinks->provider(e->name));
+    } catch (const std::exception& ex) {
+      I.sinks->add_failed(e->name, from, ex.what());
+    }
+  }
   auto loaded = I.load_checkpoint();
+  // Sinks first (before anything writes to them): publish the checkpoint's pending
+  // commits, delete what no commit references.
+  auto fresh_sinks = I.sinks->recover(I.sink_records);
+  I.sink_records.clear();
   // Created just before a crash, before their first checkpoint:
   for (auto& [n, s] : I.sources)
     if (!loaded.count(n) && s->options().start_latest) s->position_at_latest();
+  I.sinks->pause(true);  // a view's backfill is not new output (a fresh sink backfills below)
   for (auto& [n, v] : I.views) {
     if (loaded.count(n)) continue;
     v->start_fresh();
@@ -417,6 +506,8 @@ void Runtime::open() {
       v->failed = e.what();
     }
   }
+  I.sinks->pause(false);
+  for (auto& n : fresh_sinks) I.backfill_sink_locked(n, I.cat().find(n)->sql);
   I.remove_unreferenced_state();
   I.opened = true;
   I.hook = std::make_shared<RuntimeHook>(this, I.engine);
@@ -523,6 +614,11 @@ void Runtime::create_view(const std::string& name, const std::string& select_sql
 bool Runtime::drop(const std::string& name, bool if_exists) {
   std::lock_guard lk(impl_->mu);
   auto& I = *impl_;
+  if (I.views.count(name) || I.sources.count(name)) {
+    std::string s = I.sinks->reader_of(name);
+    if (!s.empty())
+      throw exec::SqlError("2BP01", "cannot drop " + name + " because sink " + s + " depends on it");
+  }
   if (I.views.count(name)) {
     I.cat().drop(name, catalog::TableKind::kMaterializedView, true);
     I.plan_cat->drop("__window_" + name, catalog::TableKind::kStream, true);
@@ -595,7 +691,67 @@ bool RuntimeHook::show(const std::string& what, std::vector<sql::ResultColumn>* 
                          V::null(T::kBigInt), V::null(T::kBigInt)});
     return true;
   }
+  if (what == "sinks") {
+    *columns = {{"name", T::kVarchar},      {"source", T::kVarchar},   {"format", T::kVarchar},
+                {"path", T::kVarchar},      {"status", T::kVarchar},   {"rows", T::kBigInt},
+                {"files", T::kBigInt},      {"bytes", T::kBigInt},     {"last_commit", T::kTimestampTz},
+                {"pending_rows", T::kBigInt}, {"lag_ms", T::kBigInt}};
+    for (auto& s : runtime().sinks())
+      rows->push_back({V::text(s.name), V::text(s.source), V::text(s.format), V::text(s.path), V::text(s.status),
+                       V::bigint(s.rows), V::bigint(s.files), big(s.bytes),
+                       s.last_commit_ms ? ts(s.last_commit_ms * 1000) : V::null(T::kTimestampTz),
+                       V::bigint(s.pending_rows), V::bigint(s.lag_ms)});
+    return true;
+  }
   return false;
+}
+
+void Runtime::create_sink(const std::string& name, const std::string& from,
+                          const std::map<std::string, std::string>& options, bool if_not_exists) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  if (auto e = I.cat().find(name)) {
+    if (if_not_exists && e->kind == catalog::TableKind::kSink) return;
+    throw exec::SqlError(exec::sqlstate::kDuplicateTable, "relation \"" + name + "\" already exists", -1, Errc::kAlreadyExists);
+  }
+  if (!I.sources.count(from) && !I.views.count(from)) {
+    auto e = I.cat().find(from);
+    if (!e) throw exec::SqlError(exec::sqlstate::kUndefinedTable, "relation \"" + from + "\" does not exist", -1, Errc::kNotFound);
+    if (e->options.count("errors_of"))
+      throw exec::SqlError(exec::sqlstate::kWrongObjectType, "\"" + from + "\" is an errors table; errors tables cannot be sunk");
+    throw exec::SqlError(exec::sqlstate::kWrongObjectType, "\"" + from + "\" is a " + catalog::table_kind_name(e->kind) +
+                                                               "; sinks read stream tables and materialized views");
+  }
+  auto [cols, resolved] = I.sinks->add(name, I.sink_relation(from), options);
+  try {
+    I.cat().create_provided(name, catalog::TableKind::kSink, cols, from, resolved, I.sinks->provider(name));
+  } catch (...) {
+    I.sinks->remove(name, false);
+    throw;
+  }
+  I.backfill_sink_locked(name, from);
+  I.checkpoint_locked();
+}
+
+bool Runtime::drop_sink(const std::string& name, bool if_exists, bool purge) {
+  std::lock_guard lk(impl_->mu);
+  auto& I = *impl_;
+  if (!I.sinks->has(name)) {
+    if (if_exists) return false;
+    if (I.cat().find(name)) throw exec::SqlError(exec::sqlstate::kWrongObjectType, "\"" + name + "\" is not a sink");
+    throw exec::SqlError("42704", "sink \"" + name + "\" does not exist", -1, Errc::kNotFound);
+  }
+  I.cat().drop(name, catalog::TableKind::kSink, true);
+  I.sinks->remove(name, purge);
+  I.checkpoint_locked();
+  return true;
+}
+
+std::vector<SinkStatus> Runtime::sinks() const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<SinkStatus> out;
+  impl_->sinks->fill_status(out);
+  return out;
 }
 
 std::vector<StreamStatus> Runtime::streams() const {

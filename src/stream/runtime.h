@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lake/object_store.h"
 #include "util/time.h"
 
 namespace sl::sql { class Engine; }
@@ -43,6 +44,9 @@ struct RuntimeOptions {
   size_t max_records_per_shard = 10000;   // per shard and run_once() round
   int64_t idle_timeout_ms = 10000;        // default of the per-table 'idle_timeout' option
   size_t decode_threads = 2;              // shards decoded in parallel (1 = on the pipeline thread)
+  // S3 settings of lake sinks with an s3:// path ([lake.s3] of the config); fields left
+  // empty are filled from the AWS environment when a sink opens.
+  lake::S3Options lake_s3;
 };
 
 struct ShardStatus {
@@ -83,6 +87,20 @@ struct ViewStatus {
   int64_t state_bytes = 0;    // measured operator state
 };
 
+struct SinkStatus {
+  std::string name;
+  std::string source;   // the stream table or view
+  std::string format;   // parquet | csv.gz | jsonl.gz
+  std::string path;     // the table's URI
+  std::string status;   // running | failed: ... | retrying: ...
+  int64_t rows = 0;     // in the lake's latest snapshot
+  int64_t files = 0;
+  uint64_t bytes = 0;
+  int64_t last_commit_ms = 0;   // 0 = none yet
+  int64_t pending_rows = 0;     // written, not yet committed
+  int64_t lag_ms = 0;           // age of the oldest uncommitted row (processing time)
+};
+
 class Runtime {
  public:
   Runtime(sql::Engine* engine, kinesis::Service* kinesis, log::LogStore* log, std::string data_dir,
@@ -118,6 +136,15 @@ class Runtime {
   // Drops a stream table (with its errors table; refused while views use it) or a view,
   // with their state. False if absent and if_exists.
   bool drop(const std::string& name, bool if_exists);
+
+  // CREATE SINK name FROM <stream table or materialized view> WITH (connector = 'lake',
+  // ...): docs/lake.md. A relation that already holds rows is backfilled. Throws SqlError.
+  void create_sink(const std::string& name, const std::string& from, const std::map<std::string, std::string>& options,
+                   bool if_not_exists);
+  // DROP SINK: stops it; its last rows are committed and its files kept, or with `purge`
+  // deleted. False if absent and if_exists.
+  bool drop_sink(const std::string& name, bool if_exists, bool purge);
+  std::vector<SinkStatus> sinks() const;
 
   std::vector<StreamStatus> streams() const;
   std::vector<ViewStatus> views() const;

@@ -504,6 +504,7 @@ void View::run_from(size_t stage, std::vector<DataChunk> chunks) {
   for (auto& c : chunks) {
     rows_out_ += c.size();
     contents_->apply(c);
+    if (on_output) on_output(c);
   }
 }
 

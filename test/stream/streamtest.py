@@ -9,6 +9,7 @@ import collections
 import datetime
 import http.client
 import json
+import threading
 import time
 
 
@@ -101,3 +102,61 @@ def diff_message(got, want, limit=8):
 def show(srv, what):
     cols, rs = sql(srv, f"SHOW {what}")
     return [dict(zip(cols, r)) for r in rs]
+
+
+class Ledger:
+    """What the producers know. Rows: id -> (zipcode, product, price, ts_ms) for good rows,
+    id -> None for malformed ones. Records: key (first id) -> [ids]. A record is acked,
+    in doubt (its request was in flight at a kill) or refused (an entry error)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rows = {}
+        self.records = {}
+        self.acked = set()
+        self.maybe = set()
+        self.refused = set()
+        self.next_id = 1
+        self.killing = False  # set just before a kill: requests failing then are in doubt
+        self.unexpected = []  # requests that failed while no kill was under way, or got a wrong answer
+
+    def new_ids(self, n):
+        with self.lock:
+            first = self.next_id
+            self.next_id += n
+            return list(range(first, first + n))
+
+
+def producer(client, stream, kind, rng, ledger, stop, first_ack, make_record):
+    """A producer thread: PutRecords batches of 1-40 (kind "batch") or single PutRecords of
+    make_record(ledger, rng) -> (key, bytes) until `stop`; fills the ledger's acked / in
+    doubt / refused sets (a request failing while ledger.killing is in doubt, otherwise
+    unexpected)."""
+    while not stop.is_set():
+        count = rng.randint(1, 40) if kind == "batch" else 1
+        recs = [make_record(ledger, rng) for _ in range(count)]
+        try:
+            if kind == "batch":
+                resp = client.put_records(StreamName=stream, Records=[
+                    {"Data": d, "PartitionKey": f"pk-{rng.randrange(10**6)}"} for _, d in recs])
+                assert len(resp["Records"]) == len(recs)
+                with ledger.lock:
+                    for (key, _), r in zip(recs, resp["Records"]):
+                        (ledger.refused if "ErrorCode" in r else ledger.acked).add(key)
+            else:
+                key, d = recs[0]
+                client.put_record(StreamName=stream, Data=d, PartitionKey=f"pk-{rng.randrange(10**6)}")
+                with ledger.lock:
+                    ledger.acked.add(key)
+            first_ack.set()
+        except AssertionError as e:  # a wrong answer: fail the test (a thread cannot raise into it)
+            with ledger.lock:
+                ledger.unexpected.append(f"{e!r}")
+            return
+        except Exception as e:
+            # killed mid-request (reset, refused, timeout): fate unknown
+            with ledger.lock:
+                ledger.maybe.update(key for key, _ in recs)
+                if not ledger.killing:
+                    ledger.unexpected.append(repr(e))
+            return

@@ -115,27 +115,7 @@ HOP_SIZE_US = 3_000_000  # the longest window: every window has closed once the 
 pytestmark = pytest.mark.skipif(harness.is_kinesalite(), reason="needs streamlake")
 
 
-class Ledger:
-    """What the producers know. Rows: id -> (zipcode, product, price, ts_ms) for good rows,
-    id -> None for malformed ones. Records: key (first id) -> [ids]. A record is acked,
-    in doubt (its request was in flight at a kill) or refused (an entry error)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rows = {}
-        self.records = {}
-        self.acked = set()
-        self.maybe = set()
-        self.refused = set()
-        self.next_id = 1
-        self.killing = False  # set just before a kill: requests failing then are in doubt
-        self.unexpected = []  # requests that failed while no kill was under way, or got a wrong answer
-
-    def new_ids(self, n):
-        with self.lock:
-            first = self.next_id
-            self.next_id += n
-            return list(range(first, first + n))
+Ledger = st.Ledger
 
 
 def make_record(ledger, rng):
@@ -163,34 +143,7 @@ def make_record(ledger, rng):
 
 
 def producer(client, kind, rng, ledger, stop, first_ack):
-    while not stop.is_set():
-        count = rng.randint(1, 40) if kind == "batch" else 1
-        recs = [make_record(ledger, rng) for _ in range(count)]
-        try:
-            if kind == "batch":
-                resp = client.put_records(StreamName=STREAM, Records=[
-                    {"Data": d, "PartitionKey": f"pk-{rng.randrange(10**6)}"} for _, d in recs])
-                assert len(resp["Records"]) == len(recs)
-                with ledger.lock:
-                    for (key, _), r in zip(recs, resp["Records"]):
-                        (ledger.refused if "ErrorCode" in r else ledger.acked).add(key)
-            else:
-                key, d = recs[0]
-                client.put_record(StreamName=STREAM, Data=d, PartitionKey=f"pk-{rng.randrange(10**6)}")
-                with ledger.lock:
-                    ledger.acked.add(key)
-            first_ack.set()
-        except AssertionError as e:  # a wrong answer: fail the test (a thread cannot raise into it)
-            with ledger.lock:
-                ledger.unexpected.append(f"{e!r}")
-            return
-        except Exception as e:
-            # killed mid-request (reset, refused, timeout): fate unknown
-            with ledger.lock:
-                ledger.maybe.update(key for key, _ in recs)
-                if not ledger.killing:
-                    ledger.unexpected.append(repr(e))
-            return
+    st.producer(client, STREAM, kind, rng, ledger, stop, first_ack, make_record)
 
 
 def log_records(srv, ledger=None):
