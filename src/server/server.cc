@@ -133,6 +133,7 @@ class ServerImpl final : public Server {
     try {
       stream::RuntimeOptions ro;
       ro.checkpoint_interval_ms = cfg_.checkpoint_interval_ms;
+      ro.lake_s3 = cfg_.s3;  // sinks on s3:// paths use [lake.s3]
       runtime_ = std::make_unique<stream::Runtime>(sql_.get(), kinesis_.get(), log_.get(), cfg_.data_dir,
                                                    &SystemClock::instance(), ro);
       runtime_->open();
