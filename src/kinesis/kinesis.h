@@ -102,6 +102,8 @@ class Service {
 
   // "Kinesis_20131202.PutRecord" → "PutRecord". False if the prefix is not Kinesis's.
   static bool parse_target(std::string_view x_amz_target, std::string_view* op);
+  // True for the 39 operations of the Kinesis API (supported or not).
+  static bool known_operation(std::string_view op);
 
   // Advances CREATING → ACTIVE, UPDATING → ACTIVE, DELETING → gone (dropping the log
   // partitions) and trims data older than each stream's retention.

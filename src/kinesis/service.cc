@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "kinesis/schema.h"
 #include "kinesis/service_impl.h"
 #include "kinesis/wire.h"
 #include "util/base64.h"
@@ -105,6 +106,8 @@ bool Service::parse_target(std::string_view t, std::string_view* op) {
   return true;
 }
 
+bool Service::known_operation(std::string_view op) { return kinesis::known_operation(op); }
+
 void Service::tick() { impl_->tick(); }
 
 Result<StreamInfo> Service::describe(std::string_view stream) const {
@@ -150,19 +153,24 @@ static Response error_response(Encoding enc, const std::string& type, const std:
   Response r;
   r.encoding = enc;
   r.http_status = type == "InternalFailure" ? 500 : 400;
+  // AWS leaves the message out of some errors (UnknownOperationException).
   if (enc == Encoding::kJson) {
     r.body = "{\"__type\":";
     json_append_string(r.body, type);
-    r.body += ",\"message\":";
-    json_append_string(r.body, msg);
+    if (!msg.empty()) {
+      r.body += ",\"message\":";
+      json_append_string(r.body, msg);
+    }
     r.body += "}";
   } else {
     CborWriter w(r.body);
-    w.map(2);
+    w.map(msg.empty() ? 1 : 2);
     w.text("__type");
     w.text(type);
-    w.text("message");
-    w.text(msg);
+    if (!msg.empty()) {
+      w.text("message");
+      w.text(msg);
+    }
   }
   return r;
 }
@@ -174,10 +182,14 @@ void Service::Impl::handle(const Request& req, std::function<void(Response)> don
   try {
     auto& table = ops();
     auto it = table.find(req.operation);
-    if (it == table.end())
-      throw ApiError("UnknownOperationException",
-                     "Operation " + std::string(req.operation) + " is not supported.");
-    if (!it->second.raw_body) c.in = parse_body(req.encoding, req.body);
+    if (!known_operation(req.operation)) throw ApiError("UnknownOperationException", "");
+    // AWS checks types, then constraints, before anything else (schema.h). PutRecords
+    // parses and validates its body itself (hot path).
+    if (it == table.end() || !it->second.raw_body) {
+      c.in = parse_body(req.encoding, req.body);
+      validate_request(req.operation, c.in, req.encoding);
+    }
+    if (it == table.end()) throw ApiError("UnknownOperationException", "");
     (this->*(it->second.fn))(c);
   } catch (const ApiError& e) {
     if (c.done) c.done(error_response(req.encoding, e.type, e.what()));

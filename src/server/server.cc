@@ -31,10 +31,45 @@ net::HttpResponse json_error(int status, std::string_view type, std::string_view
   r.status = status;
   std::string body = "{\"__type\":";
   append_json_string(body, type);
-  body += ",\"message\":";
-  append_json_string(body, message);
+  if (!message.empty()) {  // AWS sends some errors without one (UnknownOperationException)
+    body += ",\"message\":";
+    append_json_string(body, message);
+  }
   body += "}";
   r.body = std::move(body);
+  r.headers.emplace_back("content-type", content_type);
+  return r;
+}
+
+// A Kinesis error in the request's encoding: JSON, or the same map in CBOR.
+net::HttpResponse kinesis_error(int status, std::string_view type, std::string_view message,
+                                const char* content_type) {
+  if (std::string_view(content_type) != "application/x-amz-cbor-1.1")
+    return json_error(status, type, message, content_type);
+  auto text = [](std::string& out, std::string_view t) {
+    if (t.size() < 24) {
+      out.push_back(static_cast<char>(0x60 + t.size()));
+    } else if (t.size() < 256) {
+      out.push_back(static_cast<char>(0x78));
+      out.push_back(static_cast<char>(t.size()));
+    } else {
+      size_t n = std::min<size_t>(t.size(), 65535);
+      out.push_back(static_cast<char>(0x79));
+      out.push_back(static_cast<char>(n >> 8));
+      out.push_back(static_cast<char>(n & 0xff));
+      t = t.substr(0, n);
+    }
+    out += t;
+  };
+  net::HttpResponse r;
+  r.status = status;
+  r.body.push_back(static_cast<char>(message.empty() ? 0xa1 : 0xa2));
+  text(r.body, "__type");
+  text(r.body, type);
+  if (!message.empty()) {
+    text(r.body, "message");
+    text(r.body, message);
+  }
   r.headers.emplace_back("content-type", content_type);
   return r;
 }
@@ -205,6 +240,10 @@ class ServerImpl final : public Server {
       handle_kinesis(req, *target, std::move(sink));
       return;
     }
+    if (req.path == "/" && req.method == "POST") {  // AWS: a POST without X-Amz-Target
+      handle_kinesis(req, std::string(), std::move(sink));
+      return;
+    }
     if (req.path == "/v1/sql") {
       std::string why;
       const User* user = authenticate_http(req, &why);
@@ -278,25 +317,44 @@ class ServerImpl final : public Server {
       r.headers.emplace_back("x-amzn-requestid", id);
       sink->respond(std::move(r));
     };
+    // Before authentication, in AWS's order and shapes (docs/kinesis-api.md, "Requests
+    // that are not operations").
+    auto xml_error = [&](int status, const std::string& type, const std::string& message) {
+      net::HttpResponse r;
+      r.status = status;
+      r.headers.emplace_back("content-type", "application/xml");
+      r.body = message.empty() ? "<" + type + "/>\n"
+                               : "<" + type + ">\n  <Message>" + message + "</Message>\n</" + type + ">\n";
+      respond(std::move(r));
+    };
     std::string_view op;
-    if (!kinesis::Service::parse_target(target, &op)) {
-      respond(json_error(400, "UnknownOperationException", "unknown operation: " + target));
+    bool op_ok = kinesis::Service::parse_target(target, &op) && kinesis::Service::known_operation(op);
+    if (req.method != "POST") {
+      xml_error(403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
       return;
     }
     const std::string* ct = req.header("content-type");
     kinesis::Encoding enc;
     std::string_view ctv = ct ? std::string_view(*ct) : std::string_view();
-    if (!kinesis::parse_content_type(ctv, &enc)) {
-      respond(json_error(400, "SerializationException",
-                               "unsupported content type '" + std::string(ctv) +
-                                   "': use application/x-amz-json-1.1 or application/x-amz-cbor-1.1"));
+    bool ct_ok = kinesis::parse_content_type(ctv, &enc);
+    if (req.body.empty()) {
+      respond(kinesis_error(400, op_ok ? "SerializationException" : "UnknownOperationException", "",
+                            ct_ok && enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1"
+                                                                     : "application/x-amz-cbor-1.1"));
       return;
     }
-    if (req.method != "POST") {
-      respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
+    if (!ct_ok) {
+      if (target.empty() || op.empty())
+        xml_error(403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
+      else
+        xml_error(404, "UnknownOperationException", "");
       return;
     }
     const char* resp_ct = kinesis::content_type(enc);
+    if (!op_ok) {
+      respond(kinesis_error(400, "UnknownOperationException", "", resp_ct));
+      return;
+    }
     auto auth = net::verify_sigv4(
         req,
         [this](std::string_view ak) -> std::optional<std::string> {
@@ -308,28 +366,28 @@ class ServerImpl final : public Server {
     switch (auth.error) {
       case E::kNone: break;
       case E::kMissing:
-        respond(json_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
+        respond(kinesis_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
         return;
       case E::kUnknownKey:
-        respond(json_error(400, "UnrecognizedClientException",
+        respond(kinesis_error(400, "UnrecognizedClientException",
                                  "The security token included in the request is invalid.", resp_ct));
         return;
       case E::kMalformed:
-        respond(json_error(400, "IncompleteSignatureException", auth.message, resp_ct));
+        respond(kinesis_error(400, "IncompleteSignatureException", auth.message, resp_ct));
         return;
       case E::kBadSignature:
       case E::kExpired:
-        respond(json_error(400, "InvalidSignatureException", auth.message, resp_ct));
+        respond(kinesis_error(400, "InvalidSignatureException", auth.message, resp_ct));
         return;
     }
     if (auth.service != "kinesis") {
-      respond(json_error(400, "InvalidSignatureException",
+      respond(kinesis_error(400, "InvalidSignatureException",
                                "Credential should be scoped to correct service: 'kinesis'.", resp_ct));
       return;
     }
     const User* user = users_->by_access_key(auth.access_key);
     if (!user || !role_allows(user->role, kinesis_need(op))) {
-      respond(json_error(400, "AccessDeniedException",
+      respond(kinesis_error(400, "AccessDeniedException",
                                "User " + (user ? user->name : auth.access_key) + " is not authorized to perform: kinesis:" +
                                    std::string(op),
                                resp_ct));

@@ -237,10 +237,10 @@ TEST_F(KinesisTest, CreateStreamValidation) {
   Reply r = call("CreateStream", {{"StreamName", "bad name!"}, {"ShardCount", 0}});
   EXPECT_EQ(r.type(), "ValidationException");
   EXPECT_EQ(r.message(),
-            "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy "
-            "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value "
-            "'0' at 'shardCount' failed to satisfy constraint: Member must have value greater "
-            "than or equal to 1");
+            "2 validation errors detected: Value '0' at 'shardCount' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 1; Value 'bad name!' "
+            "at 'streamName' failed to satisfy constraint: Member must satisfy regular "
+            "expression pattern: [a-zA-Z0-9_.-]+");
   r = call("CreateStream", {{"ShardCount", 1}});
   EXPECT_EQ(r.message(),
             "1 validation error detected: Value null at 'streamName' failed to satisfy "

@@ -1,0 +1,339 @@
+#include "kinesis/schema.h"
+
+#include <cmath>
+#include <mutex>
+#include <regex>
+#include <unordered_map>
+
+#include "kinesis/internal.h"
+#include "kinesis/wire.h"
+#include "util/base64.h"
+
+namespace sl::kinesis {
+namespace {
+
+using json = nlohmann::json;
+
+const char kSchemaText[] =
+#include "kinesis/schema_data.inc"
+    ;
+
+struct Schema {
+  json doc;
+  std::unordered_map<std::string, std::regex> patterns;  // compiled once
+};
+
+const Schema& schema() {
+  static const Schema* s = [] {
+    auto* sc = new Schema;
+    sc->doc = json::parse(kSchemaText);
+    std::function<void(const json&)> collect = [&](const json& spec) {
+      if (auto p = spec.find("pattern"); p != spec.end()) {
+        const std::string& pat = p->get_ref<const std::string&>();
+        if (!sc->patterns.count(pat)) sc->patterns.emplace(pat, std::regex(pat, std::regex::ECMAScript));
+      }
+      for (const char* k : {"e", "k", "v"})
+        if (auto c = spec.find(k); c != spec.end()) collect(*c);
+      if (auto m = spec.find("m"); m != spec.end())
+        for (const json& mem : *m) collect(mem[1]);
+    };
+    for (auto& [op, members] : sc->doc.items())
+      for (const json& mem : members) collect(mem[1]);
+    return sc;
+  }();
+  return *s;
+}
+
+std::string lower_first(const std::string& s) {
+  std::string r = s;
+  if (!r.empty() && r[0] >= 'A' && r[0] <= 'Z') r[0] = static_cast<char>(r[0] - 'A' + 'a');
+  return r;
+}
+
+[[noreturn]] void type_error(const std::string& msg) { throw_serialization(msg); }
+
+bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
+
+// Pass 1: JSON types, the messages AWS's JSON deserializer gives.
+void check_type(const json& v, const json& spec, Encoding enc) {
+  if (v.is_null()) return;
+  const std::string& t = spec["t"].get_ref<const std::string&>();
+  auto structural = [&](const char* scalar_msg) {
+    if (v.is_array()) type_error("Start of list found where not expected");
+    if (v.is_object()) type_error("Start of structure or map found where not expected.");
+    if (scalar_msg) type_error(scalar_msg);
+  };
+  if (t == "string") {
+    if (v.is_string()) return;
+    if (v.is_boolean()) type_error("class java.lang.Boolean can not be converted to an String");
+    if (v.is_number())
+      type_error("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be "
+                 "converted to an String");
+    structural("Unexpected value for a String");
+  } else if (t == "integer" || t == "long") {
+    const char* word = t == "integer" ? "Integer" : "Long";
+    if (v.is_number()) return;
+    if (v.is_boolean())
+      type_error(std::string("class java.lang.Boolean can not be converted to an ") + word);
+    if (v.is_string())
+      type_error(std::string("class java.lang.String can not be converted to an ") + word);
+    structural("Unexpected value for a number");
+  } else if (t == "boolean") {
+    if (v.is_boolean()) return;
+    if (v.is_number())
+      type_error("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be "
+                 "converted to an Boolean");
+    if (v.is_string()) {
+      std::string up = v.get<std::string>();
+      for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      type_error("'" + up + "' can not be converted to an Boolean");
+    }
+    structural("Unexpected value for a Boolean");
+  } else if (t == "blob") {
+    if (v.is_binary()) return;
+    if (v.is_boolean()) type_error("class java.lang.Boolean can not be converted to a Blob");
+    if (v.is_number())
+      type_error("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be "
+                 "converted to a Blob");
+    if (v.is_string()) {
+      const std::string& s = v.get_ref<const std::string&>();
+      if (s.size() % 4)
+        type_error("'" + s + "' can not be converted to a Blob: Base64 encoded length is "
+                   "expected a multiple of 4 bytes but found: " + std::to_string(s.size()));
+      for (size_t i = 0; i < s.size(); i++) {
+        char c = s[i];
+        bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' ||
+                  (c == '=' && (i + 1 == s.size() || s[i + 1] == '='));
+        if (!ok)
+          type_error("'" + s + "' can not be converted to a Blob: Invalid Base64 character: '" +
+                     std::string(1, c == '=' ? s[i + 1] : c) + "'");
+      }
+      if (!base64_decode(s))
+        type_error("'" + s + "' can not be converted to a Blob: Invalid last non-pad Base64 "
+                   "character dectected");
+      return;
+    }
+    structural(nullptr);
+  } else if (t == "timestamp") {
+    if (v.is_number()) return;
+    if (v.is_boolean())
+      type_error("class java.lang.Boolean can not be converted to milliseconds since epoch");
+    if (v.is_string()) {
+      int64_t ms;
+      // ISO-8601 text is what the SDKs' other protocols send; AWS's JSON endpoint takes it.
+      if (enc == Encoding::kJson && parse_iso8601_ms(v.get<std::string>(), &ms)) return;
+      type_error("class java.lang.String can not be converted to milliseconds since epoch");
+    }
+    structural(nullptr);
+  } else if (t == "list") {
+    if (v.is_array()) {
+      for (const json& e : v) check_type(e, spec["e"], enc);
+      return;
+    }
+    if (v.is_object()) type_error("Start of structure or map found where not expected.");
+    type_error("Expected list or null");
+  } else if (t == "map") {
+    if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) check_type(*it, spec["v"], enc);
+      return;
+    }
+    if (v.is_array()) type_error("Start of list found where not expected");
+    type_error("Expected map or null");
+  } else if (t == "structure") {
+    if (v.is_object()) {
+      for (const json& mem : spec["m"]) {
+        auto it = v.find(mem[0].get_ref<const std::string&>());
+        if (it != v.end()) check_type(*it, mem[1], enc);
+      }
+      return;
+    }
+    if (v.is_array()) type_error("Start of list found where not expected");
+    type_error("Expected null");
+  }
+}
+
+// How AWS prints a value in a ValidationException.
+std::string render(const json& v, const json& spec) {
+  const std::string& t = spec["t"].get_ref<const std::string&>();
+  if (t == "blob") {
+    size_t n = 0;
+    if (v.is_binary()) n = v.get_binary().size();
+    else if (v.is_string()) n = base64_decode(v.get_ref<const std::string&>()).value_or("").size();
+    return "java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(n) + " cap=" + std::to_string(n) + "]";
+  }
+  if (v.is_string()) return v.get<std::string>();
+  if (is_int(v)) return std::to_string(v.get<int64_t>());
+  if (v.is_number()) return std::to_string(static_cast<int64_t>(std::floor(v.get<double>())));
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (t == "list") {
+    std::string s = "[";
+    bool first = true;
+    for (const json& e : v) {
+      if (!first) s += ", ";
+      first = false;
+      if (spec["e"]["t"] == "structure")
+        s += "com.amazonaws.kinesis.v20131202." + spec["e"].value("name", std::string("Entry")) + "@c965e310";
+      else s += render(e, spec["e"]);
+    }
+    return s + "]";
+  }
+  if (t == "map") {
+    std::string s = "{";
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!first) s += ", ";
+      first = false;
+      s += it.key() + "=" + render(*it, spec["v"]);
+    }
+    return s + "}";
+  }
+  return v.dump();
+}
+
+size_t length_of(const json& v, const json& spec) {
+  const std::string& t = spec["t"].get_ref<const std::string&>();
+  if (t == "blob") {
+    if (v.is_binary()) return v.get_binary().size();
+    return base64_decode(v.get_ref<const std::string&>()).value_or("").size();
+  }
+  if (v.is_string()) return utf8_length(v.get_ref<const std::string&>());
+  return v.size();
+}
+
+class Checker {
+ public:
+  explicit Checker(const Schema& s) : s_(s) {}
+
+  // The constraint texts a scalar value violates (in AWS's order), without the member's
+  // own path: used for members and, bracketed, for list elements and map keys/values.
+  std::vector<std::string> scalar_violations(const json& v, const json& spec) const {
+    std::vector<std::string> out;
+    const std::string& t = spec["t"].get_ref<const std::string&>();
+    if (t == "integer" || t == "long") {
+      int64_t x = is_int(v) ? v.get<int64_t>() : static_cast<int64_t>(std::floor(v.get<double>()));
+      if (spec.contains("min") && x < spec["min"].get<int64_t>())
+        out.push_back("Member must have value greater than or equal to " + spec["min"].dump());
+      if (spec.contains("max") && x > spec["max"].get<int64_t>())
+        out.push_back("Member must have value less than or equal to " + spec["max"].dump());
+      return out;
+    }
+    if (t != "string" && t != "blob") return out;
+    if (auto p = spec.find("pattern"); p != spec.end() && v.is_string()) {
+      const std::string& pat = p->get_ref<const std::string&>();
+      if (!std::regex_match(v.get_ref<const std::string&>(), s_.patterns.at(pat)))
+        out.push_back("Member must satisfy regular expression pattern: " + pat);
+    }
+    size_t n = length_of(v, spec);
+    if (spec.contains("min") && n < spec["min"].get<size_t>())
+      out.push_back("Member must have length greater than or equal to " + spec["min"].dump());
+    if (spec.contains("max") && n > spec["max"].get<size_t>())
+      out.push_back("Member must have length less than or equal to " + spec["max"].dump());
+    if (auto e = spec.find("enum"); e != spec.end() && v.is_string()) {
+      bool found = false;
+      for (const json& x : *e) found = found || x == v;
+      if (!found) {
+        std::string set;
+        for (const json& x : *e) set += (set.empty() ? "" : ", ") + x.get<std::string>();
+        out.push_back("Member must satisfy enum value set: [" + set + "]");
+      }
+    }
+    return out;
+  }
+
+  void member(const json* v, const json& spec, const std::string& path) {
+    if (v == nullptr || v->is_null()) {
+      if (spec.value("req", false)) add("null", path, "Member must not be null");
+      return;
+    }
+    const std::string& t = spec["t"].get_ref<const std::string&>();
+    if (t == "structure") {
+      structure(*v, spec["m"], path + ".");
+      return;
+    }
+    if (t == "list" || t == "map") {
+      size_t n = v->size();
+      if (spec.contains("min") && n < spec["min"].get<size_t>())
+        add(quoted(*v, spec), path, "Member must have length greater than or equal to " + spec["min"].dump());
+      if (spec.contains("max") && n > spec["max"].get<size_t>())
+        add(quoted(*v, spec), path, "Member must have length less than or equal to " + spec["max"].dump());
+      if (t == "list") {
+        const json& es = spec["e"];
+        if (es["t"] == "structure") {
+          size_t i = 1;
+          for (const json& e : *v) structure(e, es["m"], path + "." + std::to_string(i++) + ".");
+        } else {
+          // Element constraints are reported once, on the list, bracketed.
+          std::vector<std::string> bad;
+          for (const json& e : *v) {
+            if (e.is_null()) continue;
+            bad = scalar_violations(e, es);
+            if (!bad.empty()) break;
+          }
+          if (!bad.empty()) add(quoted(*v, spec), path, "Member must satisfy constraint: " + bracket(bad));
+        }
+      } else {
+        std::vector<std::string> kbad, vbad;
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          if (kbad.empty()) kbad = scalar_violations(json(it.key()), spec["k"]);
+          if (vbad.empty() && !it->is_null()) vbad = scalar_violations(*it, spec["v"]);
+        }
+        if (!kbad.empty()) add(quoted(*v, spec), path, "Map keys must satisfy constraint: " + bracket(kbad));
+        if (!vbad.empty()) add(quoted(*v, spec), path, "Map value must satisfy constraint: " + bracket(vbad));
+      }
+      return;
+    }
+    for (const std::string& c : scalar_violations(*v, spec)) add(quoted(*v, spec), path, c);
+  }
+
+  void structure(const json& obj, const json& members, const std::string& prefix) {
+    for (const json& mem : members) {
+      const std::string& name = mem[0].get_ref<const std::string&>();
+      auto it = obj.is_object() ? obj.find(name) : obj.end();
+      member(it == obj.end() ? nullptr : &*it, mem[1], prefix + lower_first(name));
+    }
+  }
+
+  void done() const {
+    if (errors_.empty()) return;
+    std::string msg = std::to_string(errors_.size()) +
+                      (errors_.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+    for (size_t i = 0; i < errors_.size(); i++) msg += (i ? "; " : "") + errors_[i];
+    throw ApiError("ValidationException", msg);
+  }
+
+ private:
+  static std::string bracket(const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); i++) s += (i ? ", " : "") + v[i];
+    return s + "]";
+  }
+  static std::string quoted(const json& v, const json& spec) { return "'" + render(v, spec) + "'"; }
+  void add(const std::string& value, const std::string& path, const std::string& c) {
+    if (errors_.size() >= 10) return;  // AWS reports at most 10
+    errors_.push_back("Value " + value + " at '" + path + "' failed to satisfy constraint: " + c);
+  }
+
+  const Schema& s_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+bool known_operation(std::string_view op) {
+  return schema().doc.contains(std::string(op));
+}
+
+void validate_request(std::string_view op, const json& in, Encoding enc) {
+  const Schema& s = schema();
+  auto it = s.doc.find(std::string(op));
+  if (it == s.doc.end()) return;
+  for (const json& mem : *it) {
+    auto m = in.find(mem[0].get_ref<const std::string&>());
+    if (m != in.end()) check_type(*m, mem[1], enc);
+  }
+  Checker c(s);
+  c.structure(in, *it, "");
+  c.done();
+}
+
+}  // namespace sl::kinesis
