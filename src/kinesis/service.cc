@@ -145,6 +145,10 @@ const std::unordered_map<std::string_view, Service::Impl::OpEntry>& Service::Imp
       {"RemoveTagsFromStream", {&Impl::remove_tags, false}},
       {"SplitShard", {&Impl::split_shard, false}},
       {"UpdateShardCount", {&Impl::update_shard_count, false}},
+      {"RegisterStreamConsumer", {&Impl::register_consumer, false}},
+      {"DescribeStreamConsumer", {&Impl::describe_consumer, false}},
+      {"ListStreamConsumers", {&Impl::list_consumers, false}},
+      {"DeregisterStreamConsumer", {&Impl::deregister_consumer, false}},
   };
   return kOps;
 }
@@ -432,8 +436,22 @@ Status Service::Impl::save_meta() {
     js["created_ms"] = s->created_ms;
     js["retention_hours"] = s->retention_hours;
     js["mode"] = s->on_demand ? "ON_DEMAND" : "PROVISIONED";
-    js["encryption"] = "NONE";
+    js["encryption"] = s->encryption_key.empty() ? "NONE" : "KMS";
     js["tags"] = s->tags;
+    // Added later (read with defaults, so older files load): consumers and settings.
+    json consumers = json::array();
+    for (auto& [_, k] : s->consumers)
+      consumers.push_back({{"name", k.name},
+                           {"created_ms", k.created_ms},
+                           {"status", status_name(k.status)},
+                           {"status_since_ms", k.status_since_ms},
+                           {"tags", k.tags}});
+    js["consumers"] = std::move(consumers);
+    js["encryption_key"] = s->encryption_key;
+    js["shard_metrics"] = s->shard_metrics;
+    js["max_record_kib"] = s->max_record_kib;
+    js["warm_mibps"] = s->warm_mibps;
+    js["policy"] = s->policy;
     json shards = json::array();
     for (const Shard& sh : s->shards) {
       shards.push_back({{"ordinal", sh.ordinal},
@@ -490,6 +508,24 @@ Status Service::Impl::load() {
       s->retention_hours = js.at("retention_hours").get<int>();
       s->on_demand = js.at("mode").get<std::string>() == "ON_DEMAND";
       s->tags = js.at("tags").get<std::map<std::string, std::string>>();
+      if (auto it = js.find("consumers"); it != js.end()) {
+        for (const json& jk : *it) {
+          Consumer k;
+          k.name = jk.at("name").get<std::string>();
+          k.created_ms = jk.at("created_ms").get<int64_t>();
+          if (!status_from_name(jk.at("status").get<std::string>(), &k.status))
+            return corruption("kinesis metadata: bad consumer status");
+          k.status_since_ms = jk.at("status_since_ms").get<int64_t>();
+          k.tags = jk.at("tags").get<std::map<std::string, std::string>>();
+          std::string kname = k.name;
+          s->consumers.emplace(std::move(kname), std::move(k));
+        }
+      }
+      s->encryption_key = js.value("encryption_key", std::string());
+      s->shard_metrics = js.value("shard_metrics", std::vector<std::string>());
+      s->max_record_kib = js.value("max_record_kib", 1024);
+      s->warm_mibps = js.value("warm_mibps", 0);
+      s->policy = js.value("policy", std::string());
       for (const json& jsh : js.at("shards")) {
         Shard sh;
         sh.ordinal = jsh.at("ordinal").get<uint32_t>();
@@ -532,6 +568,20 @@ void Service::Impl::tick() {
     bool changed = false;
     for (auto it = streams_.begin(); it != streams_.end();) {
       Stream& s = *it->second;
+      for (auto kit = s.consumers.begin(); kit != s.consumers.end();) {
+        Consumer& k = kit->second;
+        int64_t kage = now - k.status_since_ms;
+        if (k.status == StreamStatus::kCreating && kage >= opt_.create_delay_ms) {
+          k.status = StreamStatus::kActive;
+          k.status_since_ms = now;
+          changed = true;
+        } else if (k.status == StreamStatus::kDeleting && kage >= opt_.delete_delay_ms) {
+          kit = s.consumers.erase(kit);
+          changed = true;
+          continue;
+        }
+        ++kit;
+      }
       int64_t age = now - s.status_since_ms;
       if (s.status == StreamStatus::kCreating && age >= opt_.create_delay_ms) {
         s.status = StreamStatus::kActive;
@@ -695,11 +745,17 @@ void Service::Impl::create_stream(Call& c) {
 
 void Service::Impl::delete_stream(Call& c) {
   std::string name = stream_name_of(c.in);
-  get_bool(c.in, "EnforceConsumerDeletion");  // no consumers yet: accepted, nothing to do
+  bool enforce = get_bool(c.in, "EnforceConsumerDeletion").value_or(false);
   std::unique_lock lk(mu_);
   Stream& s = need_stream(name);
   if (s.status == StreamStatus::kDeleting) not_found(name);
   if (s.status == StreamStatus::kCreating) need_active(s);
+  if (!s.consumers.empty() && !enforce)
+    throw ApiError("ResourceInUseException",
+                   "Stream " + name + " under account " + opt_.account_id +
+                       " has registered consumers. Deregister them first or set "
+                       "EnforceConsumerDeletion.");
+  for (auto& [_, k] : s.consumers) k.status = StreamStatus::kDeleting;
   s.status = StreamStatus::kDeleting;
   s.status_since_ms = clock_->now_ms();
   s.routing.clear();
@@ -762,7 +818,7 @@ void Service::Impl::describe_stream_summary(Call& c) {
   d["EnhancedMonitoring"] = json::array({{{"ShardLevelMetrics", json::array()}}});
   d["EncryptionType"] = "NONE";
   d["OpenShardCount"] = s.open_count();
-  d["ConsumerCount"] = 0;
+  d["ConsumerCount"] = s.consumers.size();
   lk.unlock();
   reply(c, {{"StreamDescriptionSummary", std::move(d)}});
 }

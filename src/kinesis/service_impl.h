@@ -33,6 +33,15 @@ struct Shard {
   bool open() const { return closed_ms < 0; }
 };
 
+// An enhanced fan-out consumer (RegisterStreamConsumer).
+struct Consumer {
+  std::string name;
+  int64_t created_ms = 0;  // its ARN ends in ":<created_ms / 1000>"
+  StreamStatus status = StreamStatus::kCreating;  // CREATING, ACTIVE or DELETING
+  int64_t status_since_ms = 0;
+  std::map<std::string, std::string> tags;
+};
+
 struct Stream {
   std::string name;
   uint64_t cid = 0;  // creation id: one per incarnation
@@ -43,6 +52,13 @@ struct Stream {
   bool on_demand = false;
   std::vector<Shard> shards;  // index == ordinal
   std::map<std::string, std::string> tags;
+  std::map<std::string, Consumer> consumers;  // by name
+  // Stream settings (stored and reported; see docs/kinesis-api.md for what they change).
+  std::string encryption_key;          // KMS key id; "" = EncryptionType NONE
+  std::vector<std::string> shard_metrics;  // enhanced monitoring, sorted
+  int max_record_kib = 1024;
+  int warm_mibps = 0;                  // UpdateStreamWarmThroughput target (0 = none)
+  std::string policy;                  // resource policy JSON ("" = none)
   // Open shards sorted by starting hash key (routing table).
   std::vector<uint32_t> routing;
   void rebuild_routing();
@@ -91,6 +107,18 @@ class Service::Impl {
   void split_shard(Call& c);
   void merge_shards(Call& c);
   void update_shard_count(Call& c);
+  // Consumers (consumers.cc).
+  void register_consumer(Call& c);
+  void describe_consumer(Call& c);
+  void list_consumers(Call& c);
+  void deregister_consumer(Call& c);
+  std::string consumer_arn(const Stream& s, const Consumer& k) const;
+  // The consumer named by ConsumerARN, or by StreamARN + ConsumerName (REQUIRES: mu_
+  // held); ResourceNotFound / InvalidArgument as AWS answers.
+  std::pair<Stream*, Consumer*> need_consumer(const json& in) const;
+  json consumer_json(const Stream& s, const Consumer& k, bool with_stream) const;
+  // Stream ARN member (required by the consumer operations): the stream's name.
+  std::string stream_of_arn(const std::string& arn) const;
 
   using Handler = void (Impl::*)(Call&);
   struct OpEntry {
