@@ -421,8 +421,9 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   for (size_t g = 0; g < st->groups.size(); g++) {
     auto& grp = st->groups[g];
     log::Partition* part = s->shards[grp.ordinal].part;
-    auto r = log_->append(part, recs[g], now, [st, g](Status status) {
+    auto r = log_->append(part, recs[g], now, [this, st, g](Status status) {
       if (!status.ok()) st->groups[g].status = std::move(status);
+      notify_durable();  // wake SubscribeToShard before answering the producer
       release(st);
     });
     if (!r.ok()) {
@@ -461,6 +462,34 @@ struct IterToken {
 };
 
 }  // namespace
+
+uint64_t Service::Impl::start_position(const Stream& s, uint32_t o, const std::string& type,
+                                       const std::optional<std::string>& seq,
+                                       std::optional<int64_t> ts, const char* op) const {
+  const Shard& sh = s.shards[o];
+  if (type == "TRIM_HORIZON") return sh.part->start_offset();
+  if (type == "LATEST") return sh.open() ? sh.part->next_offset() : sh.end_offset;
+  if (type == "AT_TIMESTAMP") {
+    auto r = sh.part->offset_at_time(*ts);
+    if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
+    return *r;
+  }
+  uint32_t so;
+  uint64_t off;
+  if (!decode_seq(s, *seq, &so, &off) || so >= s.shards.size())
+    throw ApiError("InvalidArgumentException",
+                   "StartingSequenceNumber " + *seq + " used in " + op + " on shard " +
+                       shard_id(o) + " in stream " + s.name + " under account " +
+                       opt_.account_id + " is invalid.");
+  if (so != o)
+    throw ApiError("InvalidArgumentException",
+                   "Invalid StartingSequenceNumber. It encodes " + shard_id(so) +
+                       ", while it was used in a call to a shard with " + shard_id(o));
+  uint64_t pos = off;
+  if (type == "AFTER_SEQUENCE_NUMBER" && pos != ~static_cast<uint64_t>(0)) pos++;
+  if (!sh.open() && pos > sh.end_offset) pos = sh.end_offset;
+  return pos;
+}
 
 std::string Service::Impl::make_iterator(const Stream& s, uint32_t ordinal,
                                          uint64_t offset) const {
@@ -545,32 +574,7 @@ void Service::Impl::get_shard_iterator(Call& c) {
     throw ApiError("ResourceNotFoundException",
                    "Shard " + *shard + " in stream " + name + " under account " +
                        opt_.account_id + " does not exist");
-  const Shard& sh = s->shards[o];
-  uint64_t pos = 0;
-  if (*type == "TRIM_HORIZON") {
-    pos = sh.part->start_offset();
-  } else if (*type == "LATEST") {
-    pos = sh.open() ? sh.part->next_offset() : sh.end_offset;
-  } else if (*type == "AT_TIMESTAMP") {
-    auto r = sh.part->offset_at_time(*ts);
-    if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
-    pos = *r;
-  } else {
-    uint32_t so;
-    uint64_t off;
-    if (!decode_seq(*s, *seq, &so, &off) || so >= s->shards.size())
-      throw ApiError("InvalidArgumentException",
-                     "StartingSequenceNumber " + *seq + " used in GetShardIterator on shard " +
-                         shard_id(o) + " in stream " + name + " under account " +
-                         opt_.account_id + " is invalid.");
-    if (so != o)
-      throw ApiError("InvalidArgumentException",
-                     "Invalid StartingSequenceNumber. It encodes " + shard_id(so) +
-                         ", while it was used in a call to a shard with " + shard_id(o));
-    pos = off;
-    if (*type == "AFTER_SEQUENCE_NUMBER" && pos != ~static_cast<uint64_t>(0)) pos++;
-    if (!sh.open() && pos > sh.end_offset) pos = sh.end_offset;
-  }
+  uint64_t pos = start_position(*s, o, *type, seq, ts, "GetShardIterator");
   std::string it = make_iterator(*s, o, pos);
   lk.unlock();
   reply(c, {{"ShardIterator", it}});

@@ -92,6 +92,7 @@ Result<std::unique_ptr<Service>> Service::open(log::LogStore* log, std::string m
   if (clock == nullptr) clock = &SystemClock::instance();
   auto impl = std::make_unique<Impl>(log, std::move(meta_dir), std::move(options), clock);
   SL_RETURN_IF_ERROR(impl->load());
+  impl->fanout_ = make_fanout(impl.get());
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -149,6 +150,7 @@ const std::unordered_map<std::string_view, Service::Impl::OpEntry>& Service::Imp
       {"DescribeStreamConsumer", {&Impl::describe_consumer, false}},
       {"ListStreamConsumers", {&Impl::list_consumers, false}},
       {"DeregisterStreamConsumer", {&Impl::deregister_consumer, false}},
+      {"SubscribeToShard", {&Impl::subscribe_to_shard, false}},
   };
   return kOps;
 }

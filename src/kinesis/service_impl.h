@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -66,6 +67,12 @@ struct Stream {
   const Shard* route(u128 hash) const;
 };
 
+class FanOut;  // SubscribeToShard subscriptions and their thread (subscribe.cc)
+std::shared_ptr<FanOut> make_fanout(Service::Impl* impl);
+// One application/vnd.amazon.eventstream message with string headers (subscribe.cc).
+std::string event_message(const std::vector<std::pair<std::string, std::string>>& headers,
+                          std::string_view payload);
+
 // One call in flight.
 struct Call {
   const Request* req;
@@ -119,6 +126,15 @@ class Service::Impl {
   json consumer_json(const Stream& s, const Consumer& k, bool with_stream) const;
   // Stream ARN member (required by the consumer operations): the stream's name.
   std::string stream_of_arn(const std::string& arn) const;
+  // SubscribeToShard (subscribe.cc).
+  void subscribe_to_shard(Call& c);
+  void notify_durable();  // from PutRecord(s)' durable callbacks: wakes the fan-out
+  // Offset a StartingPosition / iterator type points at in shard `o` (REQUIRES: mu_
+  // held); InvalidArgument for sequence numbers of another shard or stream.
+  uint64_t start_position(const Stream& s, uint32_t o, const std::string& type,
+                          const std::optional<std::string>& seq, std::optional<int64_t> ts,
+                          const char* op) const;
+  json child_shards_json(const Stream& s, uint32_t ordinal) const;
 
   using Handler = void (Impl::*)(Call&);
   struct OpEntry {
@@ -180,6 +196,7 @@ class Service::Impl {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
   uint64_t next_cid_ = 1;
+  std::shared_ptr<FanOut> fanout_;  // created with the Impl; joined before it goes
 };
 
 }  // namespace sl::kinesis

@@ -96,6 +96,24 @@ std::string new_request_id() {
   return buf;
 }
 
+// SubscribeToShard's event stream over the HTTP response (DATA frames on HTTP/2).
+class KinesisEventSink final : public kinesis::EventSink {
+ public:
+  KinesisEventSink(std::shared_ptr<net::ResponseSink> sink, std::string request_id)
+      : sink_(std::move(sink)), id_(std::move(request_id)) {}
+  void start(int status, const char* content_type) override {
+    sink_->start_stream(status, {{"content-type", content_type}, {"x-amzn-requestid", id_}});
+  }
+  bool write(std::string bytes) override { return sink_->write(std::move(bytes)); }
+  void finish() override { sink_->finish(); }
+  bool closed() const override { return sink_->closed(); }
+  size_t queued_bytes() const override { return sink_->queued_bytes(); }
+
+ private:
+  std::shared_ptr<net::ResponseSink> sink_;
+  std::string id_;
+};
+
 // Which role a Kinesis operation needs.
 enum class Need { kRead, kWrite, kAdmin };
 Need kinesis_need(std::string_view op) {
@@ -313,7 +331,8 @@ class ServerImpl final : public Server {
   void handle_kinesis(net::HttpRequest& req, const std::string& target,
                       std::shared_ptr<net::ResponseSink> sink) {
     // Every answer carries a request id, as AWS's do (SDKs log it; support asks for it).
-    auto respond = [sink, id = new_request_id()](net::HttpResponse r) {
+    std::string request_id = new_request_id();
+    auto respond = [sink, id = request_id](net::HttpResponse r) {
       r.headers.emplace_back("x-amzn-requestid", id);
       sink->respond(std::move(r));
     };
@@ -400,7 +419,9 @@ class ServerImpl final : public Server {
     kr.encoding = enc;
     kr.body = *body;
     kr.access_key = auth.access_key;
+    if (op == "SubscribeToShard") kr.stream = std::make_shared<KinesisEventSink>(sink, request_id);
     kinesis_->handle(kr, [respond, body](kinesis::Response resp) {
+      if (resp.http_status == 0) return;  // answered on kr.stream (SubscribeToShard)
       net::HttpResponse r;
       r.status = resp.http_status;
       r.headers.emplace_back("content-type", kinesis::content_type(resp.encoding));
