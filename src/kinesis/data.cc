@@ -12,7 +12,7 @@
 
 namespace sl::kinesis {
 
-constexpr size_t kMaxRecordBytes = 1048576;         // data + partition key
+constexpr size_t kMaxRecordBytes = 10485760;  // the API's Data limit; streams default to 1 MiB (UpdateMaxRecordSize)
 constexpr size_t kMaxPutRecordsBytes = 5 * 1048576;  // whole request
 constexpr size_t kMaxGetRecordsBytes = 10 * 1048576;
 
@@ -340,7 +340,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
       else if (it.data_len > kMaxRecordBytes)
         v.add("'java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(it.data_len) + " cap=" +
                   std::to_string(it.data_len) + "]'",
-              prefix + "data", "Member must have length less than or equal to 1048576");
+              prefix + "data", "Member must have length less than or equal to 10485760");
       if (it.has_ehk) check_hash_key_pattern(v, it.ehk, prefix + "explicitHashKey");
     }
   }
@@ -354,6 +354,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   }
   // Hash keys (MD5 unless explicit).
   std::vector<u128> hashes(n);
+  size_t largest = 0;  // data + partition key of the largest record
   for (size_t i = 0; i < n; i++) {
     const PutItem& it = b.items[i];
     if (it.has_ehk) {
@@ -364,11 +365,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
     } else {
       hashes[i] = hash_key_of(it.key);
     }
-    if (it.data_len + it.key.size() > kMaxRecordBytes)
-      throw ApiError("InvalidArgumentException",
-                     "Record size (data and partition key) of " +
-                         std::to_string(it.data_len + it.key.size()) +
-                         " bytes exceeds the limit of 1048576 bytes.");
+    largest = std::max(largest, it.data_len + it.key.size());
   }
   if (total > kMaxPutRecordsBytes)
     throw ApiError("InvalidArgumentException",
@@ -389,6 +386,13 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
     lk.unlock();
     c.done = std::move(st->done);
     not_found(name);
+  }
+  if (size_t limit = static_cast<size_t>(s->max_record_kib) * 1024; largest > limit) {
+    lk.unlock();
+    c.done = std::move(st->done);
+    throw ApiError("InvalidArgumentException",
+                   "Record size (data and partition key) of " + std::to_string(largest) +
+                       " bytes exceeds the limit of " + std::to_string(limit) + " bytes.");
   }
   // Route: group records by shard, keeping their order within a shard.
   std::vector<int32_t> group_of_ordinal(s->shards.size(), -1);

@@ -151,6 +151,22 @@ const std::unordered_map<std::string_view, Service::Impl::OpEntry>& Service::Imp
       {"ListStreamConsumers", {&Impl::list_consumers, false}},
       {"DeregisterStreamConsumer", {&Impl::deregister_consumer, false}},
       {"SubscribeToShard", {&Impl::subscribe_to_shard, false}},
+      {"StartStreamEncryption", {&Impl::start_encryption, false}},
+      {"StopStreamEncryption", {&Impl::stop_encryption, false}},
+      {"EnableEnhancedMonitoring", {&Impl::enable_monitoring, false}},
+      {"DisableEnhancedMonitoring", {&Impl::disable_monitoring, false}},
+      {"UpdateStreamMode", {&Impl::update_stream_mode, false}},
+      {"UpdateMaxRecordSize", {&Impl::update_max_record_size, false}},
+      {"UpdateStreamWarmThroughput", {&Impl::update_warm_throughput, false}},
+      {"DescribeLimits", {&Impl::describe_limits, false}},
+      {"DescribeAccountSettings", {&Impl::describe_account_settings, false}},
+      {"UpdateAccountSettings", {&Impl::update_account_settings, false}},
+      {"TagResource", {&Impl::tag_resource, false}},
+      {"UntagResource", {&Impl::untag_resource, false}},
+      {"ListTagsForResource", {&Impl::list_tags_for_resource, false}},
+      {"PutResourcePolicy", {&Impl::put_resource_policy, false}},
+      {"GetResourcePolicy", {&Impl::get_resource_policy, false}},
+      {"DeleteResourcePolicy", {&Impl::delete_resource_policy, false}},
   };
   return kOps;
 }
@@ -447,7 +463,8 @@ Status Service::Impl::save_meta() {
                            {"created_ms", k.created_ms},
                            {"status", status_name(k.status)},
                            {"status_since_ms", k.status_since_ms},
-                           {"tags", k.tags}});
+                           {"tags", k.tags},
+                           {"policy", k.policy}});
     js["consumers"] = std::move(consumers);
     js["encryption_key"] = s->encryption_key;
     js["shard_metrics"] = s->shard_metrics;
@@ -469,6 +486,9 @@ Status Service::Impl::save_meta() {
     arr.push_back(std::move(js));
   }
   root["streams"] = std::move(arr);
+  root["account"] = {{"billing_status", billing_status_},
+                     {"billing_started_ms", billing_started_ms_},
+                     {"billing_ended_ms", billing_ended_ms_}};
   return write_file_atomic(meta_dir_, kMetaFile, root.dump(1));
 }
 
@@ -499,6 +519,11 @@ Status Service::Impl::load() {
     if (root.at("version").get<int>() != kMetaVersion)
       return corruption("kinesis metadata: unknown version");
     next_cid_ = root.at("next_creation_id").get<uint64_t>();
+    if (auto a = root.find("account"); a != root.end()) {
+      billing_status_ = a->value("billing_status", std::string("DISABLED"));
+      billing_started_ms_ = a->value("billing_started_ms", int64_t{-1});
+      billing_ended_ms_ = a->value("billing_ended_ms", int64_t{-1});
+    }
     for (const json& js : root.at("streams")) {
       auto s = std::make_unique<Stream>();
       s->name = js.at("name").get<std::string>();
@@ -519,6 +544,7 @@ Status Service::Impl::load() {
             return corruption("kinesis metadata: bad consumer status");
           k.status_since_ms = jk.at("status_since_ms").get<int64_t>();
           k.tags = jk.at("tags").get<std::map<std::string, std::string>>();
+          k.policy = jk.value("policy", std::string());
           std::string kname = k.name;
           s->consumers.emplace(std::move(kname), std::move(k));
         }
@@ -800,8 +826,7 @@ void Service::Impl::describe_stream(Call& c) {
   d["HasMoreShards"] = more;
   d["RetentionPeriodHours"] = s.retention_hours;
   d["StreamCreationTimestamp"] = s.created_ms;
-  d["EnhancedMonitoring"] = json::array({{{"ShardLevelMetrics", json::array()}}});
-  d["EncryptionType"] = "NONE";
+  d.update(settings_json(s));
   lk.unlock();
   reply(c, {{"StreamDescription", std::move(d)}});
 }
@@ -817,10 +842,12 @@ void Service::Impl::describe_stream_summary(Call& c) {
   d["StreamModeDetails"] = stream_mode_json(s);
   d["RetentionPeriodHours"] = s.retention_hours;
   d["StreamCreationTimestamp"] = s.created_ms;
-  d["EnhancedMonitoring"] = json::array({{{"ShardLevelMetrics", json::array()}}});
-  d["EncryptionType"] = "NONE";
+  d.update(settings_json(s));
   d["OpenShardCount"] = s.open_count();
   d["ConsumerCount"] = s.consumers.size();
+  if (s.on_demand || s.warm_mibps > 0)
+    d["WarmThroughput"] = {{"TargetMiBps", s.warm_mibps}, {"CurrentMiBps", s.warm_mibps}};
+  d["MaxRecordSizeInKiB"] = s.max_record_kib;
   lk.unlock();
   reply(c, {{"StreamDescriptionSummary", std::move(d)}});
 }

@@ -41,6 +41,7 @@ struct Consumer {
   StreamStatus status = StreamStatus::kCreating;  // CREATING, ACTIVE or DELETING
   int64_t status_since_ms = 0;
   std::map<std::string, std::string> tags;
+  std::string policy;  // resource policy JSON ("" = none)
 };
 
 struct Stream {
@@ -135,6 +136,26 @@ class Service::Impl {
                           const std::optional<std::string>& seq, std::optional<int64_t> ts,
                           const char* op) const;
   json child_shards_json(const Stream& s, uint32_t ordinal) const;
+  // Stream settings, account settings, tags and policies by ARN (settings.cc).
+  void start_encryption(Call& c);
+  void stop_encryption(Call& c);
+  void enable_monitoring(Call& c);
+  void disable_monitoring(Call& c);
+  void update_stream_mode(Call& c);
+  void update_max_record_size(Call& c);
+  void update_warm_throughput(Call& c);
+  void describe_limits(Call& c);
+  void describe_account_settings(Call& c);
+  void update_account_settings(Call& c);
+  void tag_resource(Call& c);
+  void untag_resource(Call& c);
+  void list_tags_for_resource(Call& c);
+  void put_resource_policy(Call& c);
+  void get_resource_policy(Call& c);
+  void delete_resource_policy(Call& c);
+  // The stream or consumer a ResourceARN names (REQUIRES: mu_ held).
+  std::pair<Stream*, Consumer*> need_resource(const std::string& arn) const;
+  json settings_json(const Stream& s) const;  // members shared by the Describe answers
 
   using Handler = void (Impl::*)(Call&);
   struct OpEntry {
@@ -196,6 +217,9 @@ class Service::Impl {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
   uint64_t next_cid_ = 1;
+  // Account settings (UpdateAccountSettings): the minimum throughput billing commitment.
+  std::string billing_status_ = "DISABLED";
+  int64_t billing_started_ms_ = -1, billing_ended_ms_ = -1;
   std::shared_ptr<FanOut> fanout_;  // created with the Impl; joined before it goes
 };
 

@@ -484,9 +484,13 @@ TEST_F(KinesisTest, PutRecordValidation) {
   b["PartitionKey"] = "k";
   b.erase("Data");
   expect_error("PutRecord", b, "ValidationException", "Value null at 'data'");
-  b["Data"] = base64_encode(std::string(1048577, 'x'));
+  // The API allows 10 MiB of data (a ValidationException beyond); the stream's
+  // MaxRecordSizeInKiB (1 MiB by default) is checked after it.
+  b["Data"] = base64_encode(std::string(10485761, 'x'));
   expect_error("PutRecord", b, "ValidationException",
-               "Member must have length less than or equal to 1048576");
+               "Member must have length less than or equal to 10485760");
+  b["Data"] = base64_encode(std::string(1048577, 'x'));
+  expect_error("PutRecord", b, "InvalidArgumentException", "exceeds the limit of 1048576 bytes");
   b["Data"] = base64_encode(std::string(1048576, 'x'));
   expect_error("PutRecord", b, "InvalidArgumentException", "exceeds the limit of 1048576 bytes");
   b["Data"] = base64_encode(std::string(1048575, 'x'));
