@@ -279,6 +279,18 @@ class ServerImpl final : public Server {
       sql_http_->handle(req, *user, std::move(sink));
       return;
     }
+    // Orchestrator probes: unauthenticated, and the body says nothing else. Live: the
+    // process answers. Ready: started (log, Kinesis, SQL, runtime open) and not stopping.
+    if (req.path == "/_health/live" || req.path == "/_health/ready") {
+      bool ready = req.path == "/_health/live" || !stopped_.load();
+      net::HttpResponse r;
+      r.status = ready ? 200 : 503;
+      r.body = ready ? "ok\n" : "unavailable\n";
+      r.headers.emplace_back("content-type", "text/plain");
+      r.headers.emplace_back("cache-control", "no-store");
+      sink->respond(std::move(r));
+      return;
+    }
     if (req.path == "/health" || req.path == "/healthz") {
       net::HttpResponse r;
       r.body = "ok\n";

@@ -203,3 +203,21 @@ def test_not_operations(server):
     st, h, b = send("GET", {"X-Amz-Target": "Kinesis_20131202.ListStreams"})
     assert st == 403 and h["content-type"] == "application/xml" and b.startswith(b"<AccessDeniedException>"), b
     assert "x-amzn-requestid" in h
+
+
+@pytest.mark.streamlake_only
+def test_health_probes(server):
+    """/_health/live and /_health/ready: unauthenticated, 200, a body that says nothing else."""
+    import http.client
+    for path in ("/_health/live", "/_health/ready"):
+        for method in ("GET", "HEAD"):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            try:
+                conn.request(method, path)
+                r = conn.getresponse()
+                body = r.read()
+                assert r.status == 200, (path, r.status)
+                assert body == (b"ok\n" if method == "GET" else b""), body
+                assert r.getheader("content-type") == "text/plain"
+            finally:
+                conn.close()
