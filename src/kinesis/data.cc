@@ -61,6 +61,7 @@ struct PutState {
     u128 prefix;
     uint64_t first_offset = 0;
     Status status;
+    std::string throttled;  // non-empty: ProvisionedThroughputExceededException, this message
   };
   std::vector<Group> groups;
   std::vector<uint32_t> rec_group;  // per record
@@ -75,17 +76,19 @@ void finish_put(PutState& st) {
     const auto& g = st.groups[0];
     if (!g.status.ok()) {
       out.clear();
-      const std::string msg = "Internal service failure.";
-      r.http_status = 500;
+      const bool thr = !g.throttled.empty();
+      const std::string type = thr ? "ProvisionedThroughputExceededException" : "InternalFailure";
+      const std::string msg = thr ? g.throttled : "Internal service failure.";
+      r.http_status = thr ? 400 : 500;
       if (st.enc == Encoding::kJson) {
-        out = "{\"__type\":\"InternalFailure\",\"message\":";
+        out = "{\"__type\":\"" + type + "\",\"message\":";
         json_append_string(out, msg);
         out += "}";
       } else {
         CborWriter w(out);
         w.map(2);
         w.text("__type");
-        w.text("InternalFailure");
+        w.text(type);
         w.text("message");
         w.text(msg);
       }
@@ -129,6 +132,10 @@ void finish_put(PutState& st) {
         out.append(R"(","ShardId":")", 13);
         out += g.shard_id;
         out.append(R"("})", 2);
+      } else if (!g.throttled.empty()) {
+        out += "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":";
+        json_append_string(out, g.throttled);
+        out += "}";
       } else {
         out += "{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"Internal service failure.\"}";
       }
@@ -150,10 +157,11 @@ void finish_put(PutState& st) {
         w.text("ShardId");
         w.text(g.shard_id);
       } else {
+        bool thr = !g.throttled.empty();
         w.text("ErrorCode");
-        w.text(kErrCode);
+        w.text(thr ? std::string_view("ProvisionedThroughputExceededException") : kErrCode);
         w.text("ErrorMessage");
-        w.text(kErrMsg);
+        w.text(thr ? std::string_view(g.throttled) : kErrMsg);
       }
     }
   }
@@ -425,6 +433,17 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   for (size_t g = 0; g < st->groups.size(); g++) {
     auto& grp = st->groups[g];
     log::Partition* part = s->shards[grp.ordinal].part;
+    if (opt_.enforce_limits) {
+      size_t bytes = 0;
+      for (const log::RecordIn& r : recs[g]) bytes += r.data.size() + r.key.size();
+      if (!throttle_.admit_put(s->cid, grp.ordinal, bytes, recs[g].size(), now)) {
+        grp.throttled = "Rate exceeded for shard " + grp.shard_id + " in stream " + s->name +
+                        " under account " + opt_.account_id + ".";
+        grp.status = Status(Errc::kLimitExceeded, grp.throttled);
+        release(st);
+        continue;
+      }
+    }
     auto r = log_->append(part, recs[g], now, [this, st, g](Status status) {
       if (!status.ok()) st->groups[g].status = std::move(status);
       notify_durable();  // wake SubscribeToShard before answering the producer
@@ -621,11 +640,16 @@ void Service::Impl::get_records(Call& c) {
                    "Shard " + shard_id(t.ordinal) + " in stream " + t.stream +
                        " under account " + opt_.account_id + " does not exist");
   const Shard& sh = s->shards[t.ordinal];
+  if (opt_.enforce_limits && !throttle_.admit_get(s->cid, t.ordinal, now))
+    throw ApiError("ProvisionedThroughputExceededException",
+                   "Rate exceeded for Shard - " + shard_id(t.ordinal) + " in stream " + s->name +
+                       " under account " + opt_.account_id + ".");
   const Encoding enc = c.req->encoding;
   size_t max = limit ? static_cast<size_t>(*limit) : 10000;
   std::string records;  // the encoded array elements
   size_t count = 0;
   int64_t last_arrival = -1;
+  size_t out_bytes = 0;  // data + keys returned (throughput accounting)
   SeqFormatter fmt(seq_prefix(*s, t.ordinal));
   uint64_t from = t.offset;
   if (!sh.open() && from > sh.end_offset) from = sh.end_offset;
@@ -658,6 +682,7 @@ void Service::Impl::get_records(Call& c) {
         w.text(rec.key);
       }
       count++;
+      out_bytes += rec.data.size() + rec.key.size();
       last_arrival = rec.arrival_ms;
       next = rec.offset + 1;
       return true;
@@ -665,6 +690,7 @@ void Service::Impl::get_records(Call& c) {
     if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
     if (count == 0) next = std::max(next, std::min(*r, end_limit));
   }
+  if (opt_.enforce_limits) throttle_.took_out(s->cid, t.ordinal, out_bytes);
   bool drained = !sh.open() && next >= sh.end_offset && sh.part->durable_end() >= sh.end_offset;
   int64_t behind = 0;
   if (!drained && next < sh.part->durable_end() && last_arrival >= 0)

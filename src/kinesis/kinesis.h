@@ -109,6 +109,9 @@ class Service {
     int shard_limit = 500;          // open shards per account, as AWS's default
     std::string region = "us-east-1";
     std::string account_id = "000000000000";
+    // AWS's per-shard throughput limits ([kinesis] enforce_limits): 1 MiB/s or 1000
+    // records/s in, 2 MiB/s and 5 GetRecords calls/s out → ProvisionedThroughputExceeded.
+    bool enforce_limits = false;
   };
 
   static Result<std::unique_ptr<Service>> open(log::LogStore* log, std::string meta_dir,

@@ -1,7 +1,9 @@
 // The Service's implementation class (private to kinesis/; the .cc files share it).
 #pragma once
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -66,6 +68,32 @@ struct Stream {
   void rebuild_routing();
   size_t open_count() const { return routing.size(); }
   const Shard* route(u128 hash) const;
+};
+
+// Per-shard throughput limits for Options::enforce_limits (throttle.cc): token buckets of
+// AWS's per-shard rates — in: 1 MiB/s and 1000 records/s; out: 2 MiB/s and 5 GetRecords
+// calls/s. Thread-safe.
+class Throttle {
+ public:
+  // Takes `bytes`/`records` of write capacity; false (nothing taken) if over the rate.
+  bool admit_put(uint64_t cid, uint32_t ordinal, size_t bytes, size_t records, int64_t now_ms);
+  // A GetRecords call: false if over 5 calls/s or the read bytes are used up.
+  bool admit_get(uint64_t cid, uint32_t ordinal, int64_t now_ms);
+  void took_out(uint64_t cid, uint32_t ordinal, size_t bytes);  // bytes a GetRecords returned
+
+ private:
+  struct Bucket {
+    double tokens, rate, cap;
+    void refill(double secs) { tokens = std::min(cap, tokens + rate * secs); }
+  };
+  struct Shard {
+    int64_t last_ms = -1;
+    Bucket in_bytes{1048576, 1048576, 1048576}, in_records{1000, 1000, 1000};
+    Bucket out_bytes{2097152, 2097152, 2097152}, gets{5, 5, 5};
+  };
+  Shard& at(uint64_t cid, uint32_t ordinal, int64_t now_ms);  // REQUIRES: mu_
+  std::mutex mu_;
+  std::map<std::pair<uint64_t, uint32_t>, Shard> shards_;
 };
 
 class FanOut;  // SubscribeToShard subscriptions and their thread (subscribe.cc)
@@ -220,6 +248,7 @@ class Service::Impl {
   // Account settings (UpdateAccountSettings): the minimum throughput billing commitment.
   std::string billing_status_ = "DISABLED";
   int64_t billing_started_ms_ = -1, billing_ended_ms_ = -1;
+  Throttle throttle_;  // used when opt_.enforce_limits
   std::shared_ptr<FanOut> fanout_;  // created with the Impl; joined before it goes
 };
 

@@ -30,6 +30,7 @@ Status load_config_file(const std::string& path, Config* cfg) {
   str("kinesis", "region", &cfg->region);
   if (auto v = t["kinesis"]["create_delay_ms"].value<int64_t>()) cfg->create_delay_ms = *v;
   if (auto v = t["kinesis"]["delete_delay_ms"].value<int64_t>()) cfg->delete_delay_ms = *v;
+  if (auto v = t["kinesis"]["enforce_limits"].value<bool>()) cfg->kinesis_enforce_limits = *v;
   if (auto* users = t["users"].as_array()) {
     for (auto& node : *users) {
       auto* u = node.as_table();

@@ -169,6 +169,7 @@ class ServerImpl final : public Server {
     kinesis::Service::Options ko;
     ko.create_delay_ms = cfg_.create_delay_ms;
     ko.delete_delay_ms = cfg_.delete_delay_ms;
+    ko.enforce_limits = cfg_.kinesis_enforce_limits;
     ko.region = cfg_.region;
     std::filesystem::create_directories(cfg_.data_dir + "/kinesis", ec);
     SL_ASSIGN_OR_RETURN(kinesis_, kinesis::Service::open(log_.get(), cfg_.data_dir + "/kinesis", ko,
