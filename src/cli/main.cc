@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/kinesis_cli.h"
 #include "cli/certs.h"
 #include "cli/demo.h"
 #include "cli/produce.h"
@@ -182,12 +183,16 @@ int main(int argc, char** argv) {
   sqlc->add_option("--data", sql_data_dir, "data directory whose credentials to use (default ./data)");
   sqlc->add_option("--format", qo.format, "table, csv or json (default table)");
 
+  std::function<int()> kinesis_run;
+  auto* kinesis_cmd = sl::cli::add_kinesis_command(app, &kinesis_run);
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.get_subcommands().empty()) {
     std::printf("%s", app.help().c_str());
     return 0;
   }
+  if (kinesis_cmd->parsed()) return kinesis_run();
   if (certs->parsed()) return sl::cli::make_self_signed(certs_dir, cert_names, cert_days) ? 0 : 1;
   if (sqlc->parsed()) {
     if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";
