@@ -145,6 +145,51 @@ CASES = [
      "Consumer c with creation timestamp 1700000000 under stream s and account 000000000000 not found."),
     ("DescribeStreamConsumer", {"ConsumerName": "c"}, "InvalidArgumentException",
      "Either ConsumerARN or both ConsumerName and StreamARN must be provided."),
+    ("SubscribeToShard", {}, "ValidationException",
+     errs(v(None, "consumerARN", NULL), v(None, "shardId", NULL), v(None, "startingPosition", NULL))),
+    ("SubscribeToShard", {"ConsumerARN": CONSUMER_ARN, "ShardId": "0", "StartingPosition": {"Type": "NEWEST"}},
+     "ValidationException",
+     errs(v("NEWEST", "startingPosition.type", "Member must satisfy enum value set: "
+            "[AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"))),
+    ("SubscribeToShard", {"ConsumerARN": CONSUMER_ARN, "ShardId": "0", "StartingPosition": {}},
+     "ValidationException", errs(v(None, "startingPosition.type", NULL))),
+    ("SubscribeToShard", {"ConsumerARN": CONSUMER_ARN, "ShardId": "0", "StartingPosition": "LATEST"},
+     "SerializationException", "Expected null"),
+    ("StopStreamEncryption", {"StreamName": "x", "KeyId": ""}, "ValidationException",
+     errs(v(None, "encryptionType", NULL), v("", "keyId", "Member must have length greater than or equal to 1"))),
+    ("EnableEnhancedMonitoring", {"StreamName": "x"}, "ValidationException", errs(v(None, "shardLevelMetrics", NULL))),
+    ("DisableEnhancedMonitoring", {"StreamName": "x", "ShardLevelMetrics": ["a", "b", "c", "d", "e", "f", "g", "h"]},
+     "ValidationException",
+     errs(v("[a, b, c, d, e, f, g, h]", "shardLevelMetrics", "Member must have length less than or equal to 7"),
+          v("[a, b, c, d, e, f, g, h]", "shardLevelMetrics", "Member must satisfy constraint: [Member must satisfy "
+            "enum value set: [IncomingBytes, IncomingRecords, OutgoingBytes, OutgoingRecords, "
+            "WriteProvisionedThroughputExceeded, ReadProvisionedThroughputExceeded, IteratorAgeMilliseconds, ALL]]"))),
+    ("UpdateStreamMode", {"StreamARN": ARN + "s", "WarmThroughputMiBps": -1}, "ValidationException",
+     errs(v(None, "streamModeDetails", NULL),
+          v(-1, "warmThroughputMiBps", "Member must have value greater than or equal to 0"))),
+    ("UpdateMaxRecordSize", {"StreamARN": ARN + "s", "MaxRecordSizeInKiB": 20000}, "ValidationException",
+     errs(v(20000, "maxRecordSizeInKiB", "Member must have value less than or equal to 10240"))),
+    ("UpdateStreamWarmThroughput", {"StreamName": "x"}, "ValidationException",
+     errs(v(None, "warmThroughputMiBps", NULL))),
+    ("UpdateAccountSettings", {"MinimumThroughputBillingCommitment": {}}, "ValidationException",
+     errs(v(None, "minimumThroughputBillingCommitment.status", NULL))),
+    ("TagResource", {"ResourceARN": ARN + "s", "Tags": {"k": "v" * 257}}, "ValidationException",
+     errs(v("{k=" + "v" * 257 + "}", "tags",
+            "Map value must satisfy constraint: [Member must have length less than or equal to 256]"))),
+    ("TagResource", {"Tags": {"k": "v"}}, "ValidationException", errs(v(None, "resourceARN", NULL))),
+    ("UntagResource", {"ResourceARN": ARN + "s", "TagKeys": []}, "ValidationException",
+     errs(v("[]", "tagKeys", "Member must have length greater than or equal to 1"))),
+    ("ListTagsForResource", {"ResourceARN": "arn:aws:sqs:us-east-1:000000000000:q"}, "ValidationException",
+     errs(v("arn:aws:sqs:us-east-1:000000000000:q", "resourceARN",
+            "Member must satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+"))),
+    ("PutResourcePolicy", {"ResourceARN": ARN + "s"}, "ValidationException", errs(v(None, "policy", NULL))),
+    ("PutResourcePolicy", {"ResourceARN": ARN + "s", "Policy": {"Statement": []}}, "SerializationException",
+     "Start of structure or map found where not expected."),
+    ("GetResourcePolicy", {}, "ValidationException", errs(v(None, "resourceARN", NULL))),
+    ("DeleteResourcePolicy", {"ResourceARN": ARN + "nope"}, "ResourceNotFoundException",
+     "Stream nope under account 000000000000 not found."),
+    ("DescribeLimits", {"Anything": 1}, None, None),
+    ("DescribeAccountSettings", {}, None, None),
     # --- well-formed: the semantic checks follow
     ("DescribeStream", {}, "InvalidArgumentException", "Either StreamName or StreamARN should be provided."),
     ("DescribeStreamSummary", {"StreamName": "nope"}, "ResourceNotFoundException",
@@ -162,6 +207,9 @@ def ids(case):
 def test_validation(server, case):
     op, body, want_type, want_msg = case
     status, _, resp = raw_request(server, op, json.dumps(body).encode())
+    if want_type is None:  # no members: anything passes (unknown members are ignored, as AWS)
+        assert status == 200, resp
+        return
     assert status == 400, resp
     assert error_type(resp) == want_type, resp
     if want_msg is not None:
