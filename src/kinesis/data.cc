@@ -486,6 +486,31 @@ struct IterToken {
 
 }  // namespace
 
+void append_record(std::string& out, Encoding enc, std::string_view seq, const log::RecordRef& rec) {
+  if (enc == Encoding::kJson) {
+    out += "{\"SequenceNumber\":\"";
+    out += seq;
+    out += "\",\"ApproximateArrivalTimestamp\":";
+    json_append_epoch_seconds(out, rec.arrival_ms);
+    out += ",\"Data\":\"";
+    base64_encode_append(rec.data, out);
+    out += "\",\"PartitionKey\":";
+    json_append_string(out, rec.key);
+    out += "}";
+  } else {
+    CborWriter w(out);
+    w.map(4);
+    w.text("SequenceNumber");
+    w.text(seq);
+    w.text("ApproximateArrivalTimestamp");
+    w.timestamp_ms(rec.arrival_ms);
+    w.text("Data");
+    w.bytes(rec.data);
+    w.text("PartitionKey");
+    w.text(rec.key);
+  }
+}
+
 uint64_t Service::Impl::start_position(const Stream& s, uint32_t o, const std::string& type,
                                        const std::optional<std::string>& seq,
                                        std::optional<int64_t> ts, const char* op) const {
@@ -658,29 +683,8 @@ void Service::Impl::get_records(Call& c) {
   if (from < end_limit) {
     auto r = sh.part->scan(from, max, kMaxGetRecordsBytes, [&](const log::RecordRef& rec) {
       if (rec.offset >= end_limit) return false;
-      if (enc == Encoding::kJson) {
-        if (count) records.push_back(',');
-        records += "{\"SequenceNumber\":\"";
-        records += fmt.at(rec.offset);
-        records += "\",\"ApproximateArrivalTimestamp\":";
-        json_append_epoch_seconds(records, rec.arrival_ms);
-        records += ",\"Data\":\"";
-        base64_encode_append(rec.data, records);
-        records += "\",\"PartitionKey\":";
-        json_append_string(records, rec.key);
-        records += "}";
-      } else {
-        CborWriter w(records);
-        w.map(4);
-        w.text("SequenceNumber");
-        w.text(fmt.at(rec.offset));
-        w.text("ApproximateArrivalTimestamp");
-        w.timestamp_ms(rec.arrival_ms);
-        w.text("Data");
-        w.bytes(rec.data);
-        w.text("PartitionKey");
-        w.text(rec.key);
-      }
+      if (enc == Encoding::kJson && count) records.push_back(',');
+      append_record(records, enc, fmt.at(rec.offset), rec);
       count++;
       out_bytes += rec.data.size() + rec.key.size();
       last_arrival = rec.arrival_ms;

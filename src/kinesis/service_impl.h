@@ -98,6 +98,9 @@ class Throttle {
 
 class FanOut;  // SubscribeToShard subscriptions and their thread (subscribe.cc)
 std::shared_ptr<FanOut> make_fanout(Service::Impl* impl);
+// Appends one Record {SequenceNumber, ApproximateArrivalTimestamp, Data, PartitionKey}: a
+// JSON object or a CBOR map (data.cc; GetRecords and SubscribeToShard).
+void append_record(std::string& out, Encoding enc, std::string_view seq, const log::RecordRef& rec);
 // One application/vnd.amazon.eventstream message with string headers (subscribe.cc).
 std::string event_message(const std::vector<std::pair<std::string, std::string>>& headers,
                           std::string_view payload);

@@ -227,17 +227,15 @@ class FanOut {
       bool heartbeat = !have && !drained && (s.delivered_any || s.next > 0) &&
                        now - s.last_event_ms >= kHeartbeatMs;
       if (!have && !drained && !heartbeat) return;
-      json records = json::array();
+      std::string records;  // encoded array elements
+      size_t count = 0;
       int64_t last_arrival = -1;
       if (have) {
         auto r = sh.part->scan(s.next, kEventMaxRecords, kEventMaxBytes, [&](const log::RecordRef& rec) {
           if (rec.offset >= end_limit) return false;
-          json jr = {{"SequenceNumber", impl_->seq_string(*st, s.ordinal, rec.offset)},
-                     {"ApproximateArrivalTimestamp", rec.arrival_ms},
-                     {"PartitionKey", std::string(rec.key)}};
-          if (s.enc == Encoding::kJson) jr["Data"] = base64_encode(rec.data);
-          else jr["Data"] = json::binary(std::vector<uint8_t>(rec.data.begin(), rec.data.end()));
-          records.push_back(std::move(jr));
+          if (s.enc == Encoding::kJson && count) records.push_back(',');
+          append_record(records, s.enc, impl_->seq_string(*st, s.ordinal, rec.offset), rec);
+          count++;
           last_arrival = rec.arrival_ms;
           s.next = rec.offset + 1;
           return true;
@@ -247,21 +245,42 @@ class FanOut {
           end_with(s, "InternalFailure", r.status().to_string());
           return;
         }
-        if (records.empty()) return;
+        if (count == 0) return;
         drained = !sh.open() && s.next >= sh.end_offset && sh.part->durable_end() >= sh.end_offset;
       }
-      json ev = json::object();
-      ev["Records"] = std::move(records);
       int64_t behind = 0;
       if (s.next < sh.part->durable_end() && last_arrival >= 0) behind = std::max<int64_t>(0, now - last_arrival);
-      if (drained) {
-        ev["ChildShards"] = impl_->child_shards_json(*st, s.ordinal);
-      } else if (s.next > 0) {
-        ev["ContinuationSequenceNumber"] = impl_->seq_string(*st, s.ordinal, s.next - 1);
-      }
-      ev["MillisBehindLatest"] = behind;
+      // {Records, ContinuationSequenceNumber | ChildShards, MillisBehindLatest}
       std::string payload;
-      write_doc(ev, s.enc, payload);
+      std::string cont = !drained && s.next > 0 ? impl_->seq_string(*st, s.ordinal, s.next - 1) : "";
+      if (s.enc == Encoding::kJson) {
+        payload.reserve(records.size() + 256);
+        payload += "{\"Records\":[";
+        payload += records;
+        payload += "]";
+        if (drained) {
+          payload += ",\"ChildShards\":";
+          payload += impl_->child_shards_json(*st, s.ordinal).dump();
+        } else if (!cont.empty()) {
+          payload += ",\"ContinuationSequenceNumber\":\"" + cont + "\"";
+        }
+        payload += ",\"MillisBehindLatest\":" + std::to_string(behind) + "}";
+      } else {
+        CborWriter w(payload);
+        w.map(drained || !cont.empty() ? 3 : 2);
+        w.text("Records");
+        w.array(count);
+        payload += records;
+        if (drained) {
+          w.text("ChildShards");
+          write_doc(impl_->child_shards_json(*st, s.ordinal), Encoding::kCbor, payload);
+        } else if (!cont.empty()) {
+          w.text("ContinuationSequenceNumber");
+          w.text(cont);
+        }
+        w.text("MillisBehindLatest");
+        w.sint(behind);
+      }
       s.delivered_any = true;
       s.last_event_ms = now;
       bool ok = s.sink->write(event_message(
