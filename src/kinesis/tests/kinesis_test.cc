@@ -7,6 +7,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <mutex>
 #include <thread>
 
 #include "kinesis/internal.h"
@@ -15,6 +16,7 @@
 #include "log/log.h"
 #include "util/base64.h"
 #include "util/time.h"
+#include <zlib.h>
 
 namespace sl::kinesis {
 namespace {
@@ -1089,6 +1091,202 @@ TEST_F(KinesisTest, RetentionTrimsOldData) {
   EXPECT_LT(g["Records"].size(), 55u);
   EXPECT_GE(g["Records"].size(), 5u);
   EXPECT_EQ(datas(g).back(), "new");
+}
+
+// ---------------------------------------------------------------- validation (schema.h)
+
+TEST_F(KinesisTest, TypeErrorsComeBeforeConstraints) {
+  // An invalid StreamName does not hide a wrongly typed member after it.
+  expect_error("DescribeStream", {{"StreamName", "bad name"}, {"Limit", "3"}},
+               "SerializationException", "class java.lang.String can not be converted to an Integer");
+  Reply r = call("PutRecord", {{"StreamName", "x"}, {"PartitionKey", ""}, {"ExplicitHashKey", "x"}});
+  EXPECT_EQ(r.message(),
+            "3 validation errors detected: Value '' at 'partitionKey' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1; Value 'x' at 'explicitHashKey' failed "
+            "to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38}); "
+            "Value null at 'data' failed to satisfy constraint: Member must not be null");
+  // Unknown members are ignored; known-but-unimplemented operations do not exist any more.
+  ok("ListStreams", {{"Bogus", {1, 2}}});
+  expect_error("Frobnicate", json::object(), "UnknownOperationException");
+}
+
+// ---------------------------------------------------------------- consumers
+
+TEST_F(KinesisTest, ConsumerLifecycleAndRestart) {
+  create("cs", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/cs";
+  json c = ok("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}})["Consumer"];
+  EXPECT_EQ(c["ConsumerStatus"], "CREATING");
+  EXPECT_EQ(c["ConsumerARN"], sarn + "/consumer/app:" + std::to_string(kT0 / 1000));
+  expect_error("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}},
+               "ResourceInUseException");
+  expect_error("DeregisterStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}},
+               "ResourceInUseException", "is not in ACTIVE status");
+  clock_.advance(opts_.create_delay_ms);
+  svc_->tick();
+  reopen();
+  json d = ok("DescribeStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}})["ConsumerDescription"];
+  EXPECT_EQ(d["ConsumerStatus"], "ACTIVE");
+  EXPECT_EQ(ok("DescribeStreamSummary", {{"StreamName", "cs"}})["StreamDescriptionSummary"]["ConsumerCount"], 1);
+  expect_error("DeleteStream", {{"StreamName", "cs"}}, "ResourceInUseException", "has registered consumers");
+  ok("DeregisterStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}});
+  clock_.advance(opts_.delete_delay_ms);
+  svc_->tick();
+  EXPECT_TRUE(ok("ListStreamConsumers", {{"StreamARN", sarn}})["Consumers"].empty());
+  expect_error("DescribeStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}}, "ResourceNotFoundException");
+}
+
+// ---------------------------------------------------------------- SubscribeToShard
+
+class CollectSink final : public EventSink {
+ public:
+  void start(int status, const char* ct) override {
+    std::lock_guard lk(mu_);
+    status_ = status;
+    ct_ = ct;
+  }
+  bool write(std::string b) override {
+    std::lock_guard lk(mu_);
+    bytes_ += b;
+    return true;
+  }
+  void finish() override {
+    std::lock_guard lk(mu_);
+    finished_ = true;
+  }
+  bool closed() const override { return false; }
+  size_t queued_bytes() const override { return 0; }
+  // The messages so far: (":event-type" or ":exception-type", payload); CRCs checked.
+  std::vector<std::pair<std::string, std::string>> messages() {
+    std::lock_guard lk(mu_);
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string_view b = bytes_;
+    auto u32 = [](std::string_view v) {
+      return (uint32_t(uint8_t(v[0])) << 24) | (uint32_t(uint8_t(v[1])) << 16) |
+             (uint32_t(uint8_t(v[2])) << 8) | uint32_t(uint8_t(v[3]));
+    };
+    auto crc = [](std::string_view v) {
+      return static_cast<uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(v.data()), v.size()));
+    };
+    while (b.size() >= 12) {
+      uint32_t total = u32(b), hlen = u32(b.substr(4));
+      EXPECT_EQ(u32(b.substr(8)), crc(b.substr(0, 8)));
+      EXPECT_EQ(u32(b.substr(total - 4)), crc(b.substr(0, total - 4)));
+      std::string_view h = b.substr(12, hlen);
+      std::string type;
+      while (!h.empty()) {
+        size_t n = uint8_t(h[0]);
+        std::string name(h.substr(1, n));
+        size_t vl = (size_t(uint8_t(h[n + 2])) << 8) | uint8_t(h[n + 3]);
+        std::string value(h.substr(n + 4, vl));
+        if (name == ":event-type" || name == ":exception-type") type = value;
+        h.remove_prefix(n + 4 + vl);
+      }
+      out.emplace_back(type, std::string(b.substr(12 + hlen, total - 16 - hlen)));
+      b.remove_prefix(total);
+    }
+    return out;
+  }
+  int status_ = 0;
+  std::string ct_;
+  bool finished_ = false;
+
+ private:
+  std::mutex mu_;
+  std::string bytes_;
+};
+
+TEST_F(KinesisTest, SubscribeToShardEventsAndShardEnd) {
+  create("sub", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/sub";
+  std::string carn = ok("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "c"}})["Consumer"]["ConsumerARN"];
+  clock_.advance(opts_.create_delay_ms);
+  svc_->tick();
+  put("sub", "k", "one");
+  put("sub", "k", "two");
+  auto sink = std::make_shared<CollectSink>();
+  Request req;
+  req.operation = "SubscribeToShard";
+  std::string body = json{{"ConsumerARN", carn}, {"ShardId", "shardId-000000000000"},
+                          {"StartingPosition", {{"Type", "TRIM_HORIZON"}}}}.dump();
+  req.body = body;
+  req.stream = sink;
+  std::promise<Response> p;
+  svc_->handle(req, [&p](Response r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get().http_status, 0);  // answered on the stream
+  EXPECT_EQ(sink->status_, 200);
+  EXPECT_EQ(sink->ct_, "application/vnd.amazon.eventstream");
+  // Without an event-stream transport: InvalidArgumentException. A second subscription of
+  // the same consumer and shard within 5 s: ResourceInUseException, as a plain answer.
+  EXPECT_EQ(call_raw("SubscribeToShard", body, Encoding::kJson).type(), "InvalidArgumentException");
+  auto sink2 = std::make_shared<CollectSink>();
+  req.stream = sink2;
+  std::promise<Response> p2;
+  svc_->handle(req, [&p2](Response r) { p2.set_value(std::move(r)); });
+  Response busy = p2.get_future().get();
+  EXPECT_EQ(busy.http_status, 400);
+  EXPECT_NE(busy.body.find("ResourceInUseException"), std::string::npos) << busy.body;
+  EXPECT_EQ(sink2->status_, 0);  // nothing started on it
+  put("sub", "k", "three");
+  // Split: the parent's stream ends with ChildShards.
+  ok("SplitShard", {{"StreamName", "sub"}, {"ShardToSplit", "shardId-000000000000"},
+                    {"NewStartingHashKey", "1000"}});
+  std::vector<std::string> got;
+  json last;
+  for (int i = 0; i < 200 && !sink->finished_; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto msgs = sink->messages();
+  ASSERT_FALSE(msgs.empty());
+  EXPECT_EQ(msgs[0].first, "initial-response");
+  for (size_t i = 1; i < msgs.size(); i++) {
+    EXPECT_EQ(msgs[i].first, "SubscribeToShardEvent");
+    last = json::parse(msgs[i].second);
+    for (auto& r : last["Records"]) got.push_back(*base64_decode(r["Data"].get<std::string>()));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_TRUE(sink->finished_);
+  EXPECT_EQ(last["ChildShards"].size(), 2u);
+  EXPECT_FALSE(last.contains("ContinuationSequenceNumber"));
+}
+
+// ---------------------------------------------------------------- throughput limits, settings
+
+TEST_F(KinesisTest, EnforcedLimitsRefillWithTheClock) {
+  opts_.enforce_limits = true;
+  reopen();
+  create("lim", 1);
+  std::string big(600000, 'x');
+  put("lim", "k", big);
+  json b = {{"StreamName", "lim"}, {"PartitionKey", "k"}, {"Data", base64_encode(big)}};
+  expect_error("PutRecord", b, "ProvisionedThroughputExceededException", "Rate exceeded for shard shardId-000000000000");
+  clock_.advance(1000);
+  ok("PutRecord", b);
+  std::string it = iterator("lim", "shardId-000000000000", "LATEST");
+  for (int i = 0; i < 5; i++) it = get(it)["NextShardIterator"].get<std::string>();
+  expect_error("GetRecords", {{"ShardIterator", it}}, "ProvisionedThroughputExceededException");
+  clock_.advance(200);
+  get(it);
+}
+
+TEST_F(KinesisTest, SettingsSurviveRestart) {
+  create("st", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/st";
+  ok("StartStreamEncryption", {{"StreamName", "st"}, {"EncryptionType", "KMS"}, {"KeyId", "k1"}});
+  clock_.advance(opts_.update_delay_ms);
+  svc_->tick();
+  ok("EnableEnhancedMonitoring", {{"StreamName", "st"}, {"ShardLevelMetrics", {"IncomingBytes"}}});
+  ok("UpdateMaxRecordSize", {{"StreamARN", sarn}, {"MaxRecordSizeInKiB", 2048}});
+  ok("TagResource", {{"ResourceARN", sarn}, {"Tags", {{"a", "1"}}}});
+  ok("PutResourcePolicy", {{"ResourceARN", sarn}, {"Policy", "{\"Statement\":[]}"}});
+  ok("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
+  reopen();
+  json d = ok("DescribeStreamSummary", {{"StreamName", "st"}})["StreamDescriptionSummary"];
+  EXPECT_EQ(d["EncryptionType"], "KMS");
+  EXPECT_EQ(d["KeyId"], "k1");
+  EXPECT_EQ(d["EnhancedMonitoring"][0]["ShardLevelMetrics"], json::array({"IncomingBytes"}));
+  EXPECT_EQ(d["MaxRecordSizeInKiB"], 2048);
+  EXPECT_EQ(ok("ListTagsForResource", {{"ResourceARN", sarn}})["Tags"][0]["Key"], "a");
+  EXPECT_EQ(ok("GetResourcePolicy", {{"ResourceARN", sarn}})["Policy"], "{\"Statement\":[]}");
+  EXPECT_EQ(ok("DescribeAccountSettings", json::object())["MinimumThroughputBillingCommitment"]["Status"], "ENABLED");
 }
 
 }  // namespace
