@@ -231,3 +231,36 @@ test('a second subscription within 5 s is refused; errors for unknown consumer a
   assert.ok(events.some((e) => e.error === 'ResourceInUseException'), JSON.stringify(events));
   for (const r of [second, other]) r.EventStream.return?.();
 });
+
+test('over TLS: h2 by ALPN carries the event stream', async () => {
+  const tlsServer = await startServer('sl-js-sub-tls-', { tls: true });
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  // Trust exactly the server's self-signed certificate (the SDK's HTTP/2 handler takes
+  // no CA option; tls.connect builds its context with tls.createSecureContext).
+  const ca = readFileSync(join(tlsServer.dataDir, 'tls', 'cert.pem'));
+  const tls = (await import('node:tls')).default;
+  const origCreate = tls.createSecureContext;
+  tls.createSecureContext = (opts = {}) => origCreate({ ...opts, ca });
+  const k = new KinesisClient({ endpoint: tlsServer.endpoint, region: 'us-east-1', credentials: tlsServer.creds, maxAttempts: 1 });
+  try {
+    const name = uniqueName('sub-tls');
+    await k.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+    await waitUntilStreamExists({ client: k, minDelay: 1, maxWaitTime: 60 }, { StreamName: name });
+    const arn = (await k.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary.StreamARN;
+    const c = (await k.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'tls' }))).Consumer;
+    while ((await k.send(new DescribeStreamConsumerCommand({ ConsumerARN: c.ConsumerARN }))).ConsumerDescription.ConsumerStatus !== 'ACTIVE') await sleep(50);
+    await k.send(new PutRecordsCommand({ StreamName: name, Records: ['t1', 't2'].map((d) => ({ Data: Buffer.from(d), PartitionKey: d })) }));
+    const r = await k.send(new SubscribeToShardCommand({ ConsumerARN: c.ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'TRIM_HORIZON' } }));
+    const got = [];
+    for await (const ev of r.EventStream) {
+      for (const rec of ev.SubscribeToShardEvent?.Records ?? []) got.push(Buffer.from(rec.Data).toString());
+      if (got.length >= 2) break;
+    }
+    assert.deepEqual(got, ['t1', 't2']);
+  } finally {
+    tls.createSecureContext = origCreate;
+    k.destroy();
+    await tlsServer.stop();
+  }
+});
