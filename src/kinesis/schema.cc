@@ -2,7 +2,8 @@
 
 #include <cmath>
 #include <mutex>
-#include <regex>
+#include <functional>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "kinesis/internal.h"
@@ -20,18 +21,100 @@ const char kSchemaText[] =
 
 struct Schema {
   json doc;
-  std::unordered_map<std::string, std::regex> patterns;  // compiled once
 };
+
+// The patterns of the Kinesis model, matched by hand: std::regex recurses per character and
+// overflows the stack on long inputs (a 100 KB StreamARN), and members can be long
+// (ExplicitHashKey has no length limit). Full-match semantics of Java's Pattern.matches;
+// `.` does not match \n or \r, `\S` is anything but space, \t, \n, \x0B, \f, \r.
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\x0B' || c == '\f' || c == '\r'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '.' || c == '-';
+}
+// 0|([1-9]\d{0,max_more})
+bool match_number(std::string_view s, size_t max_more) {
+  if (s == "0") return true;
+  if (s.empty() || s[0] < '1' || s[0] > '9' || s.size() > max_more + 1) return false;
+  for (char c : s)
+    if (!is_digit(c)) return false;
+  return true;
+}
+// ":" \d{12} ":" at j
+bool colon_account_colon(std::string_view s, size_t j) {
+  if (j + 14 > s.size() || s[j] != ':' || s[j + 13] != ':') return false;
+  for (size_t k = j + 1; k < j + 13; k++)
+    if (!is_digit(s[k])) return false;
+  return true;
+}
+// The prefix "arn:aws" .* ":kinesis:" .* ":" \d{12} ":" ending exactly at `end` (the
+// `.*` after the account included when any_after_account): true if s[0, end) matches.
+bool arn_prefix(std::string_view s, size_t end, bool any_after_account) {
+  if (s.substr(0, 7) != "arn:aws") return false;
+  for (size_t i = 7; i < end; i++)
+    if (s[i] == '\n' || s[i] == '\r') return false;
+  size_t k = s.find(":kinesis:", 7);
+  if (k == std::string_view::npos) return false;
+  // the first ":kinesis:" leaves the most room; then some ":" \d{12} ":" after it
+  for (size_t j = k + 9; j + 14 <= end; j++)
+    if (colon_account_colon(s, j) && (any_after_account ? true : j + 14 == end)) return true;
+  return false;
+}
+// arn:aws.*:kinesis:.*:\d{12}:stream/\S+  (any_after_account: ...:\d{12}:.*stream/\S+)
+bool match_stream_arn(std::string_view s, bool any_after_account) {
+  for (size_t k = s.find("stream/"); k != std::string_view::npos; k = s.find("stream/", k + 1)) {
+    std::string_view tail = s.substr(k + 7);
+    if (tail.empty()) continue;
+    bool tail_ok = true;
+    for (char c : tail) tail_ok = tail_ok && !is_ws(c);
+    if (tail_ok && arn_prefix(s, k, any_after_account)) return true;
+  }
+  return false;
+}
+// ^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/NAME\/consumer\/NAME:[0-9]+
+bool match_consumer_arn(std::string_view s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
+  for (size_t i = colon + 1; i < s.size(); i++)
+    if (!is_digit(s[i])) return false;
+  size_t b = colon;
+  while (b > 0 && is_name_char(s[b - 1])) b--;  // consumer name
+  if (b == colon || b < 10 || s.substr(b - 10, 10) != "/consumer/") return false;
+  size_t e = b - 10, a = e;
+  while (a > 0 && is_name_char(s[a - 1])) a--;  // stream name
+  if (a == e || a < 7 || s.substr(a - 7, 7) != "stream/") return false;
+  return arn_prefix(s, a - 7, true);
+}
+
+bool match_known_pattern(const std::string& pattern, std::string_view s) {
+  if (pattern == "[a-zA-Z0-9_.-]+") {
+    if (s.empty()) return false;
+    for (char c : s)
+      if (!is_name_char(c)) return false;
+    return true;
+  }
+  if (pattern == "0|([1-9]\\d{0,38})") return match_number(s, 38);
+  if (pattern == "0|([1-9]\\d{0,128})") return match_number(s, 128);
+  if (pattern == "[a-z0-9]{20}-[a-z0-9]{3}") {
+    if (s.size() != 24 || s[20] != '-') return false;
+    for (size_t i = 0; i < 24; i++)
+      if (i != 20 && !((s[i] >= 'a' && s[i] <= 'z') || is_digit(s[i]))) return false;
+    return true;
+  }
+  if (pattern == "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+") return match_stream_arn(s, false);
+  if (pattern == "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+") return match_stream_arn(s, true);
+  if (pattern == "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+")
+    return match_consumer_arn(s);
+  throw std::logic_error("kinesis schema: no matcher for pattern " + pattern);
+}
 
 const Schema& schema() {
   static const Schema* s = [] {
     auto* sc = new Schema;
     sc->doc = json::parse(kSchemaText);
+    // Every pattern of the model must have a matcher (fails at the first request, in tests).
     std::function<void(const json&)> collect = [&](const json& spec) {
-      if (auto p = spec.find("pattern"); p != spec.end()) {
-        const std::string& pat = p->get_ref<const std::string&>();
-        if (!sc->patterns.count(pat)) sc->patterns.emplace(pat, std::regex(pat, std::regex::ECMAScript));
-      }
+      if (auto p = spec.find("pattern"); p != spec.end()) match_known_pattern(p->get<std::string>(), "");
       for (const char* k : {"e", "k", "v"})
         if (auto c = spec.find(k); c != spec.end()) collect(*c);
       if (auto m = spec.find("m"); m != spec.end())
@@ -220,7 +303,7 @@ class Checker {
     if (t != "string" && t != "blob") return out;
     if (auto p = spec.find("pattern"); p != spec.end() && v.is_string()) {
       const std::string& pat = p->get_ref<const std::string&>();
-      if (!std::regex_match(v.get_ref<const std::string&>(), s_.patterns.at(pat)))
+      if (!match_known_pattern(pat, v.get_ref<const std::string&>()))
         out.push_back("Member must satisfy regular expression pattern: " + pat);
     }
     size_t n = length_of(v, spec);
@@ -318,6 +401,10 @@ class Checker {
 };
 
 }  // namespace
+
+bool match_pattern(const std::string& pattern, std::string_view s) {
+  return match_known_pattern(pattern, s);
+}
 
 bool known_operation(std::string_view op) {
   return schema().doc.contains(std::string(op));

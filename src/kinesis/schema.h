@@ -11,6 +11,7 @@
 // Members not in the shape are ignored, as AWS ignores them.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,9 @@ namespace sl::kinesis {
 
 // Throws ApiError (SerializationException / ValidationException). Unknown operations pass.
 void validate_request(std::string_view op, const nlohmann::json& in, Encoding enc);
+// Full match of `s` against one of the model's patterns (hand-written matchers: no regex
+// recursion on long input). logic_error for a pattern without a matcher.
+bool match_pattern(const std::string& pattern, std::string_view s);
 // True if the operation exists in the AWS API (all 39 of them).
 bool known_operation(std::string_view op);
 

@@ -269,3 +269,18 @@ def test_health_probes(server):
                 assert r.getheader("content-type") == "text/plain"
             finally:
                 conn.close()
+
+
+@pytest.mark.streamlake_only
+def test_long_members_are_validated_not_fatal(server):
+    """Megabyte-long members (patterns are matched without recursion): one ValidationException."""
+    long_arn = ARN + "a" * (1 << 20)
+    status, _, resp = raw_request(server, "DescribeStream", json.dumps({"StreamARN": long_arn}).encode())
+    assert status == 400 and error_type(resp) == "ValidationException", resp[:300]
+    assert error_message(resp).endswith("at 'streamARN' failed to satisfy constraint: Member must have length "
+                                        "less than or equal to 2048")
+    status, _, resp = raw_request(server, "PutRecord", json.dumps(
+        {"StreamName": "x", "PartitionKey": "k", "Data": "", "ExplicitHashKey": "1" * 500000}).encode())
+    assert status == 400 and "at 'explicitHashKey' failed to satisfy constraint" in error_message(resp)
+    status, _, resp = raw_request(server, "ListStreams", b"{}")
+    assert status == 200

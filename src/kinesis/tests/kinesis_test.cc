@@ -7,11 +7,13 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <mutex>
 #include <thread>
 
 #include "kinesis/internal.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/schema.h"
 #include "kinesis/wire.h"
 #include "log/log.h"
 #include "util/base64.h"
@@ -1287,6 +1289,34 @@ TEST_F(KinesisTest, SettingsSurviveRestart) {
   EXPECT_EQ(ok("ListTagsForResource", {{"ResourceARN", sarn}})["Tags"][0]["Key"], "a");
   EXPECT_EQ(ok("GetResourcePolicy", {{"ResourceARN", sarn}})["Policy"], "{\"Statement\":[]}");
   EXPECT_EQ(ok("DescribeAccountSettings", json::object())["MinimumThroughputBillingCommitment"]["Status"], "ENABLED");
+}
+
+TEST(KinesisSchema, PatternMatchersAgreeWithRegexAndSurviveLongInput) {
+  const std::vector<std::string> patterns = {
+      "[a-zA-Z0-9_.-]+", "0|([1-9]\\d{0,38})", "0|([1-9]\\d{0,128})", "[a-z0-9]{20}-[a-z0-9]{3}",
+      "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+      "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"};
+  std::vector<std::string> inputs = {
+      "", "0", "01", "1234", std::string(39, '9'), std::string(40, '9'), "abc", "a b", "shardId-0",
+      "abcdefghij0123456789-abc", "abcdefghij0123456789-ab", "ABCDEFGHIJ0123456789-abc",
+      "arn:aws:kinesis:us-east-1:123456789012:stream/s", "arn:aws-cn:kinesis:x:123456789012:stream/a/b",
+      "arn:aws:kinesis:us-east-1:12345678901:stream/s", "arn:aws:kinesis:us-east-1:123456789012:stream/",
+      "arn:aws:kinesis:us-east-1:123456789012:stream/a b", "arn:aws:kinesis:r:123456789012:xstream/s",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:17", "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:1a", "arn:aws:kinesis:r:123456789012:stream/s/consumer/:1",
+      "arn:aws:kinesis:r:123456789012:foo/stream/s/consumer/c:1", "arn:aws:s3:::b",
+      "arn:aws:kinesis:r:1:kinesis:123456789012:stream/s", "arn:aws\n:kinesis:r:123456789012:stream/s",
+      "arn:aws:kinesis:r:123456789012:stream/s\t", "arn:aws:kinesis::123456789012:stream/x:kinesis:",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:1/consumer/d:2"};
+  for (const auto& p : patterns) {
+    std::regex re(p, std::regex::ECMAScript);
+    for (const auto& in : inputs)
+      EXPECT_EQ(match_pattern(p, in), std::regex_match(in, re)) << p << " on " << in;
+  }
+  std::string huge = "arn:aws:kinesis:us-east-1:123456789012:stream/" + std::string(1 << 20, 'a');
+  EXPECT_TRUE(match_pattern(patterns[4], huge));
+  EXPECT_FALSE(match_pattern(patterns[6], huge));
+  EXPECT_THROW(match_pattern("x+", "x"), std::logic_error);
 }
 
 }  // namespace
