@@ -1,6 +1,8 @@
 #include "kinesis/schema.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <mutex>
 #include <functional>
 #include <stdexcept>
@@ -137,6 +139,23 @@ std::string lower_first(const std::string& s) {
 
 bool is_int(const json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
 
+// A JSON number as AWS's deserializer sees an Integer (clamped to 32 bits, fractions
+// floored) or a Long (clamped to 64 bits).
+int64_t number_value(const json& v, bool is_long) {
+  const double lim = is_long ? 9.2e18 : 2147483647.0;
+  int64_t hi = is_long ? INT64_MAX : 2147483647, lo = is_long ? INT64_MIN : -2147483648LL;
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    return u > static_cast<uint64_t>(hi) ? hi : static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return std::clamp<int64_t>(v.get<int64_t>(), lo, hi);
+  double d = std::floor(v.get<double>());
+  if (std::isnan(d)) return 0;
+  if (d >= lim) return hi;
+  if (d <= -lim) return lo;
+  return static_cast<int64_t>(d);
+}
+
 // Pass 1: JSON types, the messages AWS's JSON deserializer gives.
 void check_type(const json& v, const json& spec, Encoding enc) {
   if (v.is_null()) return;
@@ -245,8 +264,7 @@ std::string render(const json& v, const json& spec) {
     return "java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(n) + " cap=" + std::to_string(n) + "]";
   }
   if (v.is_string()) return v.get<std::string>();
-  if (is_int(v)) return std::to_string(v.get<int64_t>());
-  if (v.is_number()) return std::to_string(static_cast<int64_t>(std::floor(v.get<double>())));
+  if (v.is_number()) return std::to_string(number_value(v, t == "long"));
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (t == "list") {
     std::string s = "[";
@@ -293,7 +311,7 @@ class Checker {
     std::vector<std::string> out;
     const std::string& t = spec["t"].get_ref<const std::string&>();
     if (t == "integer" || t == "long") {
-      int64_t x = is_int(v) ? v.get<int64_t>() : static_cast<int64_t>(std::floor(v.get<double>()));
+      int64_t x = number_value(v, t == "long");
       if (spec.contains("min") && x < spec["min"].get<int64_t>())
         out.push_back("Member must have value greater than or equal to " + spec["min"].dump());
       if (spec.contains("max") && x > spec["max"].get<int64_t>())

@@ -190,6 +190,12 @@ CASES = [
      "Stream nope under account 000000000000 not found."),
     ("DescribeLimits", {"Anything": 1}, None, None),
     ("DescribeAccountSettings", {}, None, None),
+    ("ListStreams", {"Limit": 1e300}, "ValidationException",
+     errs(v(2147483647, "limit", "Member must have value less than or equal to 10000"))),
+    ("ListStreams", {"Limit": 18446744073709551615}, "ValidationException",
+     errs(v(2147483647, "limit", "Member must have value less than or equal to 10000"))),
+    ("ListStreams", {"Limit": -1e300}, "ValidationException",
+     errs(v(-2147483648, "limit", "Member must have value greater than or equal to 1"))),
     # --- well-formed: the semantic checks follow
     ("DescribeStream", {}, "InvalidArgumentException", "Either StreamName or StreamARN should be provided."),
     ("DescribeStreamSummary", {"StreamName": "nope"}, "ResourceNotFoundException",
