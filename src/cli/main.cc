@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/kinesis_cli.h"
 #include "cli/certs.h"
 #include "cli/demo.h"
 #include "cli/produce.h"
@@ -194,6 +195,9 @@ int main(int argc, char** argv) {
   s3c->add_option("--region", s3o.region, "region (default: [lake.s3], AWS_REGION, us-east-1)");
   s3c->add_flag("--virtual-hosted", s3o.virtual_hosted, "address the bucket as bucket.host");
 
+  std::function<int()> kinesis_run;
+  auto* kinesis_cmd = sl::cli::add_kinesis_command(app, &kinesis_run);
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.get_subcommands().empty()) {
@@ -205,6 +209,7 @@ int main(int argc, char** argv) {
     return sl::cli::run_s3(s3o);
   }
 
+  if (kinesis_cmd->parsed()) return kinesis_run();
   if (certs->parsed()) return sl::cli::make_self_signed(certs_dir, cert_names, cert_days) ? 0 : 1;
   if (sqlc->parsed()) {
     if (qo.credentials_file.empty()) qo.credentials_file = sql_data_dir + "/credentials";

@@ -12,7 +12,7 @@
 
 namespace sl::kinesis {
 
-constexpr size_t kMaxRecordBytes = 1048576;         // data + partition key
+constexpr size_t kMaxRecordBytes = 10485760;  // the API's Data limit; streams default to 1 MiB (UpdateMaxRecordSize)
 constexpr size_t kMaxPutRecordsBytes = 5 * 1048576;  // whole request
 constexpr size_t kMaxGetRecordsBytes = 10 * 1048576;
 
@@ -61,6 +61,7 @@ struct PutState {
     u128 prefix;
     uint64_t first_offset = 0;
     Status status;
+    std::string throttled;  // non-empty: ProvisionedThroughputExceededException, this message
   };
   std::vector<Group> groups;
   std::vector<uint32_t> rec_group;  // per record
@@ -75,17 +76,19 @@ void finish_put(PutState& st) {
     const auto& g = st.groups[0];
     if (!g.status.ok()) {
       out.clear();
-      const std::string msg = "Internal service failure.";
-      r.http_status = 500;
+      const bool thr = !g.throttled.empty();
+      const std::string type = thr ? "ProvisionedThroughputExceededException" : "InternalFailure";
+      const std::string msg = thr ? g.throttled : "Internal service failure.";
+      r.http_status = thr ? 400 : 500;
       if (st.enc == Encoding::kJson) {
-        out = "{\"__type\":\"InternalFailure\",\"message\":";
+        out = "{\"__type\":\"" + type + "\",\"message\":";
         json_append_string(out, msg);
         out += "}";
       } else {
         CborWriter w(out);
         w.map(2);
         w.text("__type");
-        w.text("InternalFailure");
+        w.text(type);
         w.text("message");
         w.text(msg);
       }
@@ -129,6 +132,10 @@ void finish_put(PutState& st) {
         out.append(R"(","ShardId":")", 13);
         out += g.shard_id;
         out.append(R"("})", 2);
+      } else if (!g.throttled.empty()) {
+        out += "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":";
+        json_append_string(out, g.throttled);
+        out += "}";
       } else {
         out += "{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"Internal service failure.\"}";
       }
@@ -150,10 +157,11 @@ void finish_put(PutState& st) {
         w.text("ShardId");
         w.text(g.shard_id);
       } else {
+        bool thr = !g.throttled.empty();
         w.text("ErrorCode");
-        w.text(kErrCode);
+        w.text(thr ? std::string_view("ProvisionedThroughputExceededException") : kErrCode);
         w.text("ErrorMessage");
-        w.text(kErrMsg);
+        w.text(thr ? std::string_view(g.throttled) : kErrMsg);
       }
     }
   }
@@ -340,7 +348,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
       else if (it.data_len > kMaxRecordBytes)
         v.add("'java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(it.data_len) + " cap=" +
                   std::to_string(it.data_len) + "]'",
-              prefix + "data", "Member must have length less than or equal to 1048576");
+              prefix + "data", "Member must have length less than or equal to 10485760");
       if (it.has_ehk) check_hash_key_pattern(v, it.ehk, prefix + "explicitHashKey");
     }
   }
@@ -354,6 +362,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   }
   // Hash keys (MD5 unless explicit).
   std::vector<u128> hashes(n);
+  size_t largest = 0;  // data + partition key of the largest record
   for (size_t i = 0; i < n; i++) {
     const PutItem& it = b.items[i];
     if (it.has_ehk) {
@@ -364,11 +373,7 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
     } else {
       hashes[i] = hash_key_of(it.key);
     }
-    if (it.data_len + it.key.size() > kMaxRecordBytes)
-      throw ApiError("InvalidArgumentException",
-                     "Record size (data and partition key) of " +
-                         std::to_string(it.data_len + it.key.size()) +
-                         " bytes exceeds the limit of 1048576 bytes.");
+    largest = std::max(largest, it.data_len + it.key.size());
   }
   if (total > kMaxPutRecordsBytes)
     throw ApiError("InvalidArgumentException",
@@ -389,6 +394,13 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
     lk.unlock();
     c.done = std::move(st->done);
     not_found(name);
+  }
+  if (size_t limit = static_cast<size_t>(s->max_record_kib) * 1024; largest > limit) {
+    lk.unlock();
+    c.done = std::move(st->done);
+    throw ApiError("InvalidArgumentException",
+                   "Record size (data and partition key) of " + std::to_string(largest) +
+                       " bytes exceeds the limit of " + std::to_string(limit) + " bytes.");
   }
   // Route: group records by shard, keeping their order within a shard.
   std::vector<int32_t> group_of_ordinal(s->shards.size(), -1);
@@ -421,8 +433,20 @@ void Service::Impl::execute_put(Call& c, PutBatch& b, bool single) {
   for (size_t g = 0; g < st->groups.size(); g++) {
     auto& grp = st->groups[g];
     log::Partition* part = s->shards[grp.ordinal].part;
-    auto r = log_->append(part, recs[g], now, [st, g](Status status) {
+    if (opt_.enforce_limits) {
+      size_t bytes = 0;
+      for (const log::RecordIn& r : recs[g]) bytes += r.data.size() + r.key.size();
+      if (!throttle_.admit_put(s->cid, grp.ordinal, bytes, recs[g].size(), now)) {
+        grp.throttled = "Rate exceeded for shard " + grp.shard_id + " in stream " + s->name +
+                        " under account " + opt_.account_id + ".";
+        grp.status = Status(Errc::kLimitExceeded, grp.throttled);
+        release(st);
+        continue;
+      }
+    }
+    auto r = log_->append(part, recs[g], now, [this, st, g](Status status) {
       if (!status.ok()) st->groups[g].status = std::move(status);
+      notify_durable();  // wake SubscribeToShard before answering the producer
       release(st);
     });
     if (!r.ok()) {
@@ -465,6 +489,59 @@ struct IterToken {
 };
 
 }  // namespace
+
+void append_record(std::string& out, Encoding enc, std::string_view seq, const log::RecordRef& rec) {
+  if (enc == Encoding::kJson) {
+    out += "{\"SequenceNumber\":\"";
+    out += seq;
+    out += "\",\"ApproximateArrivalTimestamp\":";
+    json_append_epoch_seconds(out, rec.arrival_ms);
+    out += ",\"Data\":\"";
+    base64_encode_append(rec.data, out);
+    out += "\",\"PartitionKey\":";
+    json_append_string(out, rec.key);
+    out += "}";
+  } else {
+    CborWriter w(out);
+    w.map(4);
+    w.text("SequenceNumber");
+    w.text(seq);
+    w.text("ApproximateArrivalTimestamp");
+    w.timestamp_ms(rec.arrival_ms);
+    w.text("Data");
+    w.bytes(rec.data);
+    w.text("PartitionKey");
+    w.text(rec.key);
+  }
+}
+
+uint64_t Service::Impl::start_position(const Stream& s, uint32_t o, const std::string& type,
+                                       const std::optional<std::string>& seq,
+                                       std::optional<int64_t> ts, const char* op) const {
+  const Shard& sh = s.shards[o];
+  if (type == "TRIM_HORIZON") return sh.part->start_offset();
+  if (type == "LATEST") return sh.open() ? sh.part->next_offset() : sh.end_offset;
+  if (type == "AT_TIMESTAMP") {
+    auto r = sh.part->offset_at_time(*ts);
+    if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
+    return *r;
+  }
+  uint32_t so;
+  uint64_t off;
+  if (!decode_seq(s, *seq, &so, &off) || so >= s.shards.size())
+    throw ApiError("InvalidArgumentException",
+                   "StartingSequenceNumber " + *seq + " used in " + op + " on shard " +
+                       shard_id(o) + " in stream " + s.name + " under account " +
+                       opt_.account_id + " is invalid.");
+  if (so != o)
+    throw ApiError("InvalidArgumentException",
+                   "Invalid StartingSequenceNumber. It encodes " + shard_id(so) +
+                       ", while it was used in a call to a shard with " + shard_id(o));
+  uint64_t pos = off;
+  if (type == "AFTER_SEQUENCE_NUMBER" && pos != ~static_cast<uint64_t>(0)) pos++;
+  if (!sh.open() && pos > sh.end_offset) pos = sh.end_offset;
+  return pos;
+}
 
 std::string Service::Impl::make_iterator(const Stream& s, uint32_t ordinal,
                                          uint64_t offset) const {
@@ -549,32 +626,7 @@ void Service::Impl::get_shard_iterator(Call& c) {
     throw ApiError("ResourceNotFoundException",
                    "Shard " + *shard + " in stream " + name + " under account " +
                        opt_.account_id + " does not exist");
-  const Shard& sh = s->shards[o];
-  uint64_t pos = 0;
-  if (*type == "TRIM_HORIZON") {
-    pos = sh.part->start_offset();
-  } else if (*type == "LATEST") {
-    pos = sh.open() ? sh.part->next_offset() : sh.end_offset;
-  } else if (*type == "AT_TIMESTAMP") {
-    auto r = sh.part->offset_at_time(*ts);
-    if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
-    pos = *r;
-  } else {
-    uint32_t so;
-    uint64_t off;
-    if (!decode_seq(*s, *seq, &so, &off) || so >= s->shards.size())
-      throw ApiError("InvalidArgumentException",
-                     "StartingSequenceNumber " + *seq + " used in GetShardIterator on shard " +
-                         shard_id(o) + " in stream " + name + " under account " +
-                         opt_.account_id + " is invalid.");
-    if (so != o)
-      throw ApiError("InvalidArgumentException",
-                     "Invalid StartingSequenceNumber. It encodes " + shard_id(so) +
-                         ", while it was used in a call to a shard with " + shard_id(o));
-    pos = off;
-    if (*type == "AFTER_SEQUENCE_NUMBER" && pos != ~static_cast<uint64_t>(0)) pos++;
-    if (!sh.open() && pos > sh.end_offset) pos = sh.end_offset;
-  }
+  uint64_t pos = start_position(*s, o, *type, seq, ts, "GetShardIterator");
   std::string it = make_iterator(*s, o, pos);
   lk.unlock();
   reply(c, {{"ShardIterator", it}});
@@ -617,11 +669,16 @@ void Service::Impl::get_records(Call& c) {
                    "Shard " + shard_id(t.ordinal) + " in stream " + t.stream +
                        " under account " + opt_.account_id + " does not exist");
   const Shard& sh = s->shards[t.ordinal];
+  if (opt_.enforce_limits && !throttle_.admit_get(s->cid, t.ordinal, now))
+    throw ApiError("ProvisionedThroughputExceededException",
+                   "Rate exceeded for Shard - " + shard_id(t.ordinal) + " in stream " + s->name +
+                       " under account " + opt_.account_id + ".");
   const Encoding enc = c.req->encoding;
   size_t max = limit ? static_cast<size_t>(*limit) : 10000;
   std::string records;  // the encoded array elements
   size_t count = 0;
   int64_t last_arrival = -1;
+  size_t out_bytes = 0;  // data + keys returned (throughput accounting)
   SeqFormatter fmt(seq_prefix(*s, t.ordinal));
   uint64_t from = t.offset;
   if (!sh.open() && from > sh.end_offset) from = sh.end_offset;
@@ -630,30 +687,10 @@ void Service::Impl::get_records(Call& c) {
   if (from < end_limit) {
     auto r = sh.part->scan(from, max, kMaxGetRecordsBytes, [&](const log::RecordRef& rec) {
       if (rec.offset >= end_limit) return false;
-      if (enc == Encoding::kJson) {
-        if (count) records.push_back(',');
-        records += "{\"SequenceNumber\":\"";
-        records += fmt.at(rec.offset);
-        records += "\",\"ApproximateArrivalTimestamp\":";
-        json_append_epoch_seconds(records, rec.arrival_ms);
-        records += ",\"Data\":\"";
-        base64_encode_append(rec.data, records);
-        records += "\",\"PartitionKey\":";
-        json_append_string(records, rec.key);
-        records += "}";
-      } else {
-        CborWriter w(records);
-        w.map(4);
-        w.text("SequenceNumber");
-        w.text(fmt.at(rec.offset));
-        w.text("ApproximateArrivalTimestamp");
-        w.timestamp_ms(rec.arrival_ms);
-        w.text("Data");
-        w.bytes(rec.data);
-        w.text("PartitionKey");
-        w.text(rec.key);
-      }
+      if (enc == Encoding::kJson && count) records.push_back(',');
+      append_record(records, enc, fmt.at(rec.offset), rec);
       count++;
+      out_bytes += rec.data.size() + rec.key.size();
       last_arrival = rec.arrival_ms;
       next = rec.offset + 1;
       return true;
@@ -661,6 +698,7 @@ void Service::Impl::get_records(Call& c) {
     if (!r.ok()) throw ApiError("InternalFailure", r.status().to_string());
     if (count == 0) next = std::max(next, std::min(*r, end_limit));
   }
+  if (opt_.enforce_limits) throttle_.took_out(s->cid, t.ordinal, out_bytes);
   bool drained = !sh.open() && next >= sh.end_offset && sh.part->durable_end() >= sh.end_offset;
   int64_t behind = 0;
   if (!drained && next < sh.part->durable_end() && last_arrival >= 0)

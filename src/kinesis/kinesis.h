@@ -40,11 +40,31 @@ const char* content_type(Encoding e);
 // Maps a Content-Type header to an encoding; false if it is none of ours.
 bool parse_content_type(std::string_view content_type, Encoding* e);
 
+// Where a streamed answer goes (SubscribeToShard's event stream). Implemented by the
+// transport over its HTTP/2 (or chunked HTTP/1.1) response; thread-safe, non-blocking.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Sends the response head: `status` with this Content-Type.
+  virtual void start(int status, const char* content_type) = 0;
+  // Queues bytes; false once the peer is gone or the stream was reset.
+  virtual bool write(std::string bytes) = 0;
+  virtual void finish() = 0;
+  virtual bool closed() const = 0;
+  // Bytes queued but not yet sent (back-pressure).
+  virtual size_t queued_bytes() const = 0;
+};
+
 struct Request {
   std::string_view operation;  // from X-Amz-Target "Kinesis_20131202.<Op>"
   Encoding encoding = Encoding::kJson;
   std::string_view body;       // must stay valid until `done` ran
   std::string access_key;
+  // SubscribeToShard only: the event stream. When the subscription starts, `done` gets a
+  // Response with http_status 0 (meaning: answered on `stream`) and the events follow on
+  // it; errors before that come through `done` as usual. Without a stream,
+  // SubscribeToShard answers InvalidArgumentException.
+  std::shared_ptr<EventSink> stream;
 };
 
 struct Response {
@@ -99,6 +119,9 @@ class Service {
     int shard_limit = 500;          // open shards per account, as AWS's default
     std::string region = "us-east-1";
     std::string account_id = "000000000000";
+    // AWS's per-shard throughput limits ([kinesis] enforce_limits): 1 MiB/s or 1000
+    // records/s in, 2 MiB/s and 5 GetRecords calls/s out → ProvisionedThroughputExceeded.
+    bool enforce_limits = false;
   };
 
   static Result<std::unique_ptr<Service>> open(log::LogStore* log, std::string meta_dir,
@@ -112,6 +135,8 @@ class Service {
 
   // "Kinesis_20131202.PutRecord" → "PutRecord". False if the prefix is not Kinesis's.
   static bool parse_target(std::string_view x_amz_target, std::string_view* op);
+  // True for the 39 operations of the Kinesis API (supported or not).
+  static bool known_operation(std::string_view op);
 
   // Advances CREATING → ACTIVE, UPDATING → ACTIVE, DELETING → gone (dropping the log
   // partitions) and trims data older than each stream's retention.

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "kinesis/schema.h"
 #include "kinesis/service_impl.h"
 #include "kinesis/wire.h"
 #include "util/base64.h"
@@ -91,6 +92,7 @@ Result<std::unique_ptr<Service>> Service::open(log::LogStore* log, std::string m
   if (clock == nullptr) clock = &SystemClock::instance();
   auto impl = std::make_unique<Impl>(log, std::move(meta_dir), std::move(options), clock);
   SL_RETURN_IF_ERROR(impl->load());
+  impl->fanout_ = make_fanout(impl.get());
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -104,6 +106,8 @@ bool Service::parse_target(std::string_view t, std::string_view* op) {
   *op = t.substr(kPrefix.size());
   return true;
 }
+
+bool Service::known_operation(std::string_view op) { return kinesis::known_operation(op); }
 
 void Service::tick() { impl_->tick(); }
 
@@ -142,6 +146,27 @@ const std::unordered_map<std::string_view, Service::Impl::OpEntry>& Service::Imp
       {"RemoveTagsFromStream", {&Impl::remove_tags, false}},
       {"SplitShard", {&Impl::split_shard, false}},
       {"UpdateShardCount", {&Impl::update_shard_count, false}},
+      {"RegisterStreamConsumer", {&Impl::register_consumer, false}},
+      {"DescribeStreamConsumer", {&Impl::describe_consumer, false}},
+      {"ListStreamConsumers", {&Impl::list_consumers, false}},
+      {"DeregisterStreamConsumer", {&Impl::deregister_consumer, false}},
+      {"SubscribeToShard", {&Impl::subscribe_to_shard, false}},
+      {"StartStreamEncryption", {&Impl::start_encryption, false}},
+      {"StopStreamEncryption", {&Impl::stop_encryption, false}},
+      {"EnableEnhancedMonitoring", {&Impl::enable_monitoring, false}},
+      {"DisableEnhancedMonitoring", {&Impl::disable_monitoring, false}},
+      {"UpdateStreamMode", {&Impl::update_stream_mode, false}},
+      {"UpdateMaxRecordSize", {&Impl::update_max_record_size, false}},
+      {"UpdateStreamWarmThroughput", {&Impl::update_warm_throughput, false}},
+      {"DescribeLimits", {&Impl::describe_limits, false}},
+      {"DescribeAccountSettings", {&Impl::describe_account_settings, false}},
+      {"UpdateAccountSettings", {&Impl::update_account_settings, false}},
+      {"TagResource", {&Impl::tag_resource, false}},
+      {"UntagResource", {&Impl::untag_resource, false}},
+      {"ListTagsForResource", {&Impl::list_tags_for_resource, false}},
+      {"PutResourcePolicy", {&Impl::put_resource_policy, false}},
+      {"GetResourcePolicy", {&Impl::get_resource_policy, false}},
+      {"DeleteResourcePolicy", {&Impl::delete_resource_policy, false}},
   };
   return kOps;
 }
@@ -150,19 +175,24 @@ static Response error_response(Encoding enc, const std::string& type, const std:
   Response r;
   r.encoding = enc;
   r.http_status = type == "InternalFailure" ? 500 : 400;
+  // AWS leaves the message out of some errors (UnknownOperationException).
   if (enc == Encoding::kJson) {
     r.body = "{\"__type\":";
     json_append_string(r.body, type);
-    r.body += ",\"message\":";
-    json_append_string(r.body, msg);
+    if (!msg.empty()) {
+      r.body += ",\"message\":";
+      json_append_string(r.body, msg);
+    }
     r.body += "}";
   } else {
     CborWriter w(r.body);
-    w.map(2);
+    w.map(msg.empty() ? 1 : 2);
     w.text("__type");
     w.text(type);
-    w.text("message");
-    w.text(msg);
+    if (!msg.empty()) {
+      w.text("message");
+      w.text(msg);
+    }
   }
   return r;
 }
@@ -174,10 +204,14 @@ void Service::Impl::handle(const Request& req, std::function<void(Response)> don
   try {
     auto& table = ops();
     auto it = table.find(req.operation);
-    if (it == table.end())
-      throw ApiError("UnknownOperationException",
-                     "Operation " + std::string(req.operation) + " is not supported.");
-    if (!it->second.raw_body) c.in = parse_body(req.encoding, req.body);
+    if (!known_operation(req.operation)) throw ApiError("UnknownOperationException", "");
+    // AWS checks types, then constraints, before anything else (schema.h). PutRecords
+    // parses and validates its body itself (hot path).
+    if (it == table.end() || !it->second.raw_body) {
+      c.in = parse_body(req.encoding, req.body);
+      validate_request(req.operation, c.in, req.encoding);
+    }
+    if (it == table.end()) throw ApiError("UnknownOperationException", "");
     (this->*(it->second.fn))(c);
   } catch (const ApiError& e) {
     if (c.done) c.done(error_response(req.encoding, e.type, e.what()));
@@ -420,8 +454,23 @@ Status Service::Impl::save_meta() {
     js["created_ms"] = s->created_ms;
     js["retention_hours"] = s->retention_hours;
     js["mode"] = s->on_demand ? "ON_DEMAND" : "PROVISIONED";
-    js["encryption"] = "NONE";
+    js["encryption"] = s->encryption_key.empty() ? "NONE" : "KMS";
     js["tags"] = s->tags;
+    // Added later (read with defaults, so older files load): consumers and settings.
+    json consumers = json::array();
+    for (auto& [_, k] : s->consumers)
+      consumers.push_back({{"name", k.name},
+                           {"created_ms", k.created_ms},
+                           {"status", status_name(k.status)},
+                           {"status_since_ms", k.status_since_ms},
+                           {"tags", k.tags},
+                           {"policy", k.policy}});
+    js["consumers"] = std::move(consumers);
+    js["encryption_key"] = s->encryption_key;
+    js["shard_metrics"] = s->shard_metrics;
+    js["max_record_kib"] = s->max_record_kib;
+    js["warm_mibps"] = s->warm_mibps;
+    js["policy"] = s->policy;
     json shards = json::array();
     for (const Shard& sh : s->shards) {
       shards.push_back({{"ordinal", sh.ordinal},
@@ -437,6 +486,9 @@ Status Service::Impl::save_meta() {
     arr.push_back(std::move(js));
   }
   root["streams"] = std::move(arr);
+  root["account"] = {{"billing_status", billing_status_},
+                     {"billing_started_ms", billing_started_ms_},
+                     {"billing_ended_ms", billing_ended_ms_}};
   return write_file_atomic(meta_dir_, kMetaFile, root.dump(1));
 }
 
@@ -467,6 +519,11 @@ Status Service::Impl::load() {
     if (root.at("version").get<int>() != kMetaVersion)
       return corruption("kinesis metadata: unknown version");
     next_cid_ = root.at("next_creation_id").get<uint64_t>();
+    if (auto a = root.find("account"); a != root.end()) {
+      billing_status_ = a->value("billing_status", std::string("DISABLED"));
+      billing_started_ms_ = a->value("billing_started_ms", int64_t{-1});
+      billing_ended_ms_ = a->value("billing_ended_ms", int64_t{-1});
+    }
     for (const json& js : root.at("streams")) {
       auto s = std::make_unique<Stream>();
       s->name = js.at("name").get<std::string>();
@@ -478,6 +535,25 @@ Status Service::Impl::load() {
       s->retention_hours = js.at("retention_hours").get<int>();
       s->on_demand = js.at("mode").get<std::string>() == "ON_DEMAND";
       s->tags = js.at("tags").get<std::map<std::string, std::string>>();
+      if (auto it = js.find("consumers"); it != js.end()) {
+        for (const json& jk : *it) {
+          Consumer k;
+          k.name = jk.at("name").get<std::string>();
+          k.created_ms = jk.at("created_ms").get<int64_t>();
+          if (!status_from_name(jk.at("status").get<std::string>(), &k.status))
+            return corruption("kinesis metadata: bad consumer status");
+          k.status_since_ms = jk.at("status_since_ms").get<int64_t>();
+          k.tags = jk.at("tags").get<std::map<std::string, std::string>>();
+          k.policy = jk.value("policy", std::string());
+          std::string kname = k.name;
+          s->consumers.emplace(std::move(kname), std::move(k));
+        }
+      }
+      s->encryption_key = js.value("encryption_key", std::string());
+      s->shard_metrics = js.value("shard_metrics", std::vector<std::string>());
+      s->max_record_kib = js.value("max_record_kib", 1024);
+      s->warm_mibps = js.value("warm_mibps", 0);
+      s->policy = js.value("policy", std::string());
       for (const json& jsh : js.at("shards")) {
         Shard sh;
         sh.ordinal = jsh.at("ordinal").get<uint32_t>();
@@ -520,6 +596,20 @@ void Service::Impl::tick() {
     bool changed = false;
     for (auto it = streams_.begin(); it != streams_.end();) {
       Stream& s = *it->second;
+      for (auto kit = s.consumers.begin(); kit != s.consumers.end();) {
+        Consumer& k = kit->second;
+        int64_t kage = now - k.status_since_ms;
+        if (k.status == StreamStatus::kCreating && kage >= opt_.create_delay_ms) {
+          k.status = StreamStatus::kActive;
+          k.status_since_ms = now;
+          changed = true;
+        } else if (k.status == StreamStatus::kDeleting && kage >= opt_.delete_delay_ms) {
+          kit = s.consumers.erase(kit);
+          changed = true;
+          continue;
+        }
+        ++kit;
+      }
       int64_t age = now - s.status_since_ms;
       if (s.status == StreamStatus::kCreating && age >= opt_.create_delay_ms) {
         s.status = StreamStatus::kActive;
@@ -699,11 +789,17 @@ void Service::Impl::create_stream(Call& c) {
 
 void Service::Impl::delete_stream(Call& c) {
   std::string name = stream_name_of(c.in);
-  get_bool(c.in, "EnforceConsumerDeletion");  // no consumers yet: accepted, nothing to do
+  bool enforce = get_bool(c.in, "EnforceConsumerDeletion").value_or(false);
   std::unique_lock lk(mu_);
   Stream& s = need_stream(name);
   if (s.status == StreamStatus::kDeleting) not_found(name);
   if (s.status == StreamStatus::kCreating) need_active(s);
+  if (!s.consumers.empty() && !enforce)
+    throw ApiError("ResourceInUseException",
+                   "Stream " + name + " under account " + opt_.account_id +
+                       " has registered consumers. Deregister them first or set "
+                       "EnforceConsumerDeletion.");
+  for (auto& [_, k] : s.consumers) k.status = StreamStatus::kDeleting;
   s.status = StreamStatus::kDeleting;
   s.status_since_ms = clock_->now_ms();
   s.routing.clear();
@@ -746,8 +842,7 @@ void Service::Impl::describe_stream(Call& c) {
   d["HasMoreShards"] = more;
   d["RetentionPeriodHours"] = s.retention_hours;
   d["StreamCreationTimestamp"] = s.created_ms;
-  d["EnhancedMonitoring"] = json::array({{{"ShardLevelMetrics", json::array()}}});
-  d["EncryptionType"] = "NONE";
+  d.update(settings_json(s));
   lk.unlock();
   reply(c, {{"StreamDescription", std::move(d)}});
 }
@@ -763,10 +858,12 @@ void Service::Impl::describe_stream_summary(Call& c) {
   d["StreamModeDetails"] = stream_mode_json(s);
   d["RetentionPeriodHours"] = s.retention_hours;
   d["StreamCreationTimestamp"] = s.created_ms;
-  d["EnhancedMonitoring"] = json::array({{{"ShardLevelMetrics", json::array()}}});
-  d["EncryptionType"] = "NONE";
+  d.update(settings_json(s));
   d["OpenShardCount"] = s.open_count();
-  d["ConsumerCount"] = 0;
+  d["ConsumerCount"] = s.consumers.size();
+  if (s.on_demand || s.warm_mibps > 0)
+    d["WarmThroughput"] = {{"TargetMiBps", s.warm_mibps}, {"CurrentMiBps", s.warm_mibps}};
+  d["MaxRecordSizeInKiB"] = s.max_record_kib;
   lk.unlock();
   reply(c, {{"StreamDescriptionSummary", std::move(d)}});
 }

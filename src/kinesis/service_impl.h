@@ -2,8 +2,12 @@
 #pragma once
 
 #include <atomic>
+
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -34,6 +38,16 @@ struct Shard {
   bool open() const { return closed_ms < 0; }
 };
 
+// An enhanced fan-out consumer (RegisterStreamConsumer).
+struct Consumer {
+  std::string name;
+  int64_t created_ms = 0;  // its ARN ends in ":<created_ms / 1000>"
+  StreamStatus status = StreamStatus::kCreating;  // CREATING, ACTIVE or DELETING
+  int64_t status_since_ms = 0;
+  std::map<std::string, std::string> tags;
+  std::string policy;  // resource policy JSON ("" = none)
+};
+
 struct Stream {
   std::string name;
   uint64_t cid = 0;  // creation id: one per incarnation
@@ -46,12 +60,55 @@ struct Stream {
   std::map<std::string, std::string> tags;
   // Accepted by PutRecord(s) since this process opened the stream (Service::traffic()).
   std::atomic<uint64_t> records_in{0}, bytes_in{0};
+
+  std::map<std::string, Consumer> consumers;  // by name
+  // Stream settings (stored and reported; see docs/kinesis-api.md for what they change).
+  std::string encryption_key;          // KMS key id; "" = EncryptionType NONE
+  std::vector<std::string> shard_metrics;  // enhanced monitoring, sorted
+  int max_record_kib = 1024;
+  int warm_mibps = 0;                  // UpdateStreamWarmThroughput target (0 = none)
+  std::string policy;                  // resource policy JSON ("" = none)
   // Open shards sorted by starting hash key (routing table).
   std::vector<uint32_t> routing;
   void rebuild_routing();
   size_t open_count() const { return routing.size(); }
   const Shard* route(u128 hash) const;
 };
+
+// Per-shard throughput limits for Options::enforce_limits (throttle.cc): token buckets of
+// AWS's per-shard rates — in: 1 MiB/s and 1000 records/s; out: 2 MiB/s and 5 GetRecords
+// calls/s. Thread-safe.
+class Throttle {
+ public:
+  // Takes `bytes`/`records` of write capacity; false (nothing taken) if over the rate.
+  bool admit_put(uint64_t cid, uint32_t ordinal, size_t bytes, size_t records, int64_t now_ms);
+  // A GetRecords call: false if over 5 calls/s or the read bytes are used up.
+  bool admit_get(uint64_t cid, uint32_t ordinal, int64_t now_ms);
+  void took_out(uint64_t cid, uint32_t ordinal, size_t bytes);  // bytes a GetRecords returned
+
+ private:
+  struct Bucket {
+    double tokens, rate, cap;
+    void refill(double secs) { tokens = std::min(cap, tokens + rate * secs); }
+  };
+  struct Shard {
+    int64_t last_ms = -1;
+    Bucket in_bytes{1048576, 1048576, 1048576}, in_records{1000, 1000, 1000};
+    Bucket out_bytes{2097152, 2097152, 2097152}, gets{5, 5, 5};
+  };
+  Shard& at(uint64_t cid, uint32_t ordinal, int64_t now_ms);  // REQUIRES: mu_
+  std::mutex mu_;
+  std::map<std::pair<uint64_t, uint32_t>, Shard> shards_;
+};
+
+class FanOut;  // SubscribeToShard subscriptions and their thread (subscribe.cc)
+std::shared_ptr<FanOut> make_fanout(Service::Impl* impl);
+// Appends one Record {SequenceNumber, ApproximateArrivalTimestamp, Data, PartitionKey}: a
+// JSON object or a CBOR map (data.cc; GetRecords and SubscribeToShard).
+void append_record(std::string& out, Encoding enc, std::string_view seq, const log::RecordRef& rec);
+// One application/vnd.amazon.eventstream message with string headers (subscribe.cc).
+std::string event_message(const std::vector<std::pair<std::string, std::string>>& headers,
+                          std::string_view payload);
 
 // One call in flight.
 struct Call {
@@ -94,6 +151,47 @@ class Service::Impl {
   void split_shard(Call& c);
   void merge_shards(Call& c);
   void update_shard_count(Call& c);
+  // Consumers (consumers.cc).
+  void register_consumer(Call& c);
+  void describe_consumer(Call& c);
+  void list_consumers(Call& c);
+  void deregister_consumer(Call& c);
+  std::string consumer_arn(const Stream& s, const Consumer& k) const;
+  // The consumer named by ConsumerARN, or by StreamARN + ConsumerName (REQUIRES: mu_
+  // held); ResourceNotFound / InvalidArgument as AWS answers.
+  std::pair<Stream*, Consumer*> need_consumer(const json& in) const;
+  json consumer_json(const Stream& s, const Consumer& k, bool with_stream) const;
+  // Stream ARN member (required by the consumer operations): the stream's name.
+  std::string stream_of_arn(const std::string& arn) const;
+  // SubscribeToShard (subscribe.cc).
+  void subscribe_to_shard(Call& c);
+  void notify_durable();  // from PutRecord(s)' durable callbacks: wakes the fan-out
+  // Offset a StartingPosition / iterator type points at in shard `o` (REQUIRES: mu_
+  // held); InvalidArgument for sequence numbers of another shard or stream.
+  uint64_t start_position(const Stream& s, uint32_t o, const std::string& type,
+                          const std::optional<std::string>& seq, std::optional<int64_t> ts,
+                          const char* op) const;
+  json child_shards_json(const Stream& s, uint32_t ordinal) const;
+  // Stream settings, account settings, tags and policies by ARN (settings.cc).
+  void start_encryption(Call& c);
+  void stop_encryption(Call& c);
+  void enable_monitoring(Call& c);
+  void disable_monitoring(Call& c);
+  void update_stream_mode(Call& c);
+  void update_max_record_size(Call& c);
+  void update_warm_throughput(Call& c);
+  void describe_limits(Call& c);
+  void describe_account_settings(Call& c);
+  void update_account_settings(Call& c);
+  void tag_resource(Call& c);
+  void untag_resource(Call& c);
+  void list_tags_for_resource(Call& c);
+  void put_resource_policy(Call& c);
+  void get_resource_policy(Call& c);
+  void delete_resource_policy(Call& c);
+  // The stream or consumer a ResourceARN names (REQUIRES: mu_ held).
+  std::pair<Stream*, Consumer*> need_resource(const std::string& arn) const;
+  json settings_json(const Stream& s) const;  // members shared by the Describe answers
 
   using Handler = void (Impl::*)(Call&);
   struct OpEntry {
@@ -155,6 +253,11 @@ class Service::Impl {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
   uint64_t next_cid_ = 1;
+  // Account settings (UpdateAccountSettings): the minimum throughput billing commitment.
+  std::string billing_status_ = "DISABLED";
+  int64_t billing_started_ms_ = -1, billing_ended_ms_ = -1;
+  Throttle throttle_;  // used when opt_.enforce_limits
+  std::shared_ptr<FanOut> fanout_;  // created with the Impl; joined before it goes
 };
 
 }  // namespace sl::kinesis

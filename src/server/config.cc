@@ -85,6 +85,8 @@ Status load_config_file(const std::string& path, Config* cfg) {
     cfg->ui_live_interval_ms = *v;
   }
   if (auto v = t["metrics"]["public"].value<bool>()) cfg->metrics_public = *v;
+
+  if (auto v = t["kinesis"]["enforce_limits"].value<bool>()) cfg->kinesis_enforce_limits = *v;
   if (auto* users = t["users"].as_array()) {
     for (auto& node : *users) {
       auto* u = node.as_table();

@@ -33,6 +33,7 @@ struct Config {
   std::string region = "us-east-1";
   int64_t create_delay_ms = 500;  // CREATING → ACTIVE, as kinesalite and (slower) AWS
   int64_t delete_delay_ms = 500;
+  bool kinesis_enforce_limits = false;  // [kinesis] enforce_limits: AWS's per-shard rates
   size_t max_body_bytes = 16u << 20;
   std::string tls_cert_file, tls_key_file;
   std::vector<User> users;  // from the config; empty = the generated DATA/credentials pair

@@ -33,10 +33,45 @@ net::HttpResponse json_error(int status, std::string_view type, std::string_view
   r.status = status;
   std::string body = "{\"__type\":";
   append_json_string(body, type);
-  body += ",\"message\":";
-  append_json_string(body, message);
+  if (!message.empty()) {  // AWS sends some errors without one (UnknownOperationException)
+    body += ",\"message\":";
+    append_json_string(body, message);
+  }
   body += "}";
   r.body = std::move(body);
+  r.headers.emplace_back("content-type", content_type);
+  return r;
+}
+
+// A Kinesis error in the request's encoding: JSON, or the same map in CBOR.
+net::HttpResponse kinesis_error(int status, std::string_view type, std::string_view message,
+                                const char* content_type) {
+  if (std::string_view(content_type) != "application/x-amz-cbor-1.1")
+    return json_error(status, type, message, content_type);
+  auto text = [](std::string& out, std::string_view t) {
+    if (t.size() < 24) {
+      out.push_back(static_cast<char>(0x60 + t.size()));
+    } else if (t.size() < 256) {
+      out.push_back(static_cast<char>(0x78));
+      out.push_back(static_cast<char>(t.size()));
+    } else {
+      size_t n = std::min<size_t>(t.size(), 65535);
+      out.push_back(static_cast<char>(0x79));
+      out.push_back(static_cast<char>(n >> 8));
+      out.push_back(static_cast<char>(n & 0xff));
+      t = t.substr(0, n);
+    }
+    out += t;
+  };
+  net::HttpResponse r;
+  r.status = status;
+  r.body.push_back(static_cast<char>(message.empty() ? 0xa1 : 0xa2));
+  text(r.body, "__type");
+  text(r.body, type);
+  if (!message.empty()) {
+    text(r.body, "message");
+    text(r.body, message);
+  }
   r.headers.emplace_back("content-type", content_type);
   return r;
 }
@@ -62,6 +97,24 @@ std::string new_request_id() {
                 static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFull));
   return buf;
 }
+
+// SubscribeToShard's event stream over the HTTP response (DATA frames on HTTP/2).
+class KinesisEventSink final : public kinesis::EventSink {
+ public:
+  KinesisEventSink(std::shared_ptr<net::ResponseSink> sink, std::string request_id)
+      : sink_(std::move(sink)), id_(std::move(request_id)) {}
+  void start(int status, const char* content_type) override {
+    sink_->start_stream(status, {{"content-type", content_type}, {"x-amzn-requestid", id_}});
+  }
+  bool write(std::string bytes) override { return sink_->write(std::move(bytes)); }
+  void finish() override { sink_->finish(); }
+  bool closed() const override { return sink_->closed(); }
+  size_t queued_bytes() const override { return sink_->queued_bytes(); }
+
+ private:
+  std::shared_ptr<net::ResponseSink> sink_;
+  std::string id_;
+};
 
 // Which role a Kinesis operation needs.
 enum class Need { kRead, kWrite, kAdmin };
@@ -119,6 +172,7 @@ class ServerImpl final : public Server {
     kinesis::Service::Options ko;
     ko.create_delay_ms = cfg_.create_delay_ms;
     ko.delete_delay_ms = cfg_.delete_delay_ms;
+    ko.enforce_limits = cfg_.kinesis_enforce_limits;
     ko.region = cfg_.region;
     std::filesystem::create_directories(cfg_.data_dir + "/kinesis", ec);
     SL_ASSIGN_OR_RETURN(kinesis_, kinesis::Service::open(log_.get(), cfg_.data_dir + "/kinesis", ko,
@@ -224,10 +278,26 @@ class ServerImpl final : public Server {
       handle_kinesis(req, *target, std::move(sink));
       return;
     }
+    if (req.path == "/" && req.method == "POST") {  // AWS: a POST without X-Amz-Target
+      handle_kinesis(req, std::string(), std::move(sink));
+      return;
+    }
     // The web UI's static files (public; implemented by the UI's module).
     if (serve_ui_asset(req, *sink)) return;
     // /v1/* (SQL, sessions, notebooks, live results, status) and /metrics.
     if (web_->handle(req, sink)) return;
+    // Orchestrator probes: unauthenticated, and the body says nothing else. Live: the
+    // process answers. Ready: started (log, Kinesis, SQL, runtime open) and not stopping.
+    if (req.path == "/_health/live" || req.path == "/_health/ready") {
+      bool ready = req.path == "/_health/live" || !stopped_.load();
+      net::HttpResponse r;
+      r.status = ready ? 200 : 503;
+      r.body = ready ? "ok\n" : "unavailable\n";
+      r.headers.emplace_back("content-type", "text/plain");
+      r.headers.emplace_back("cache-control", "no-store");
+      sink->respond(std::move(r));
+      return;
+    }
     if (req.path == "/health" || req.path == "/healthz") {
       net::HttpResponse r;
       r.body = "ok\n";
@@ -280,29 +350,49 @@ class ServerImpl final : public Server {
   void handle_kinesis(net::HttpRequest& req, const std::string& target,
                       std::shared_ptr<net::ResponseSink> sink) {
     // Every answer carries a request id, as AWS's do (SDKs log it; support asks for it).
-    auto respond = [sink, id = new_request_id()](net::HttpResponse r) {
+    std::string request_id = new_request_id();
+    auto respond = [sink, id = request_id](net::HttpResponse r) {
       r.headers.emplace_back("x-amzn-requestid", id);
       sink->respond(std::move(r));
     };
+    // Before authentication, in AWS's order and shapes (docs/kinesis-api.md, "Requests
+    // that are not operations").
+    auto xml_error = [&](int status, const std::string& type, const std::string& message) {
+      net::HttpResponse r;
+      r.status = status;
+      r.headers.emplace_back("content-type", "application/xml");
+      r.body = message.empty() ? "<" + type + "/>\n"
+                               : "<" + type + ">\n  <Message>" + message + "</Message>\n</" + type + ">\n";
+      respond(std::move(r));
+    };
     std::string_view op;
-    if (!kinesis::Service::parse_target(target, &op)) {
-      respond(json_error(400, "UnknownOperationException", "unknown operation: " + target));
+    bool op_ok = kinesis::Service::parse_target(target, &op) && kinesis::Service::known_operation(op);
+    if (req.method != "POST") {
+      xml_error(403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
       return;
     }
     const std::string* ct = req.header("content-type");
     kinesis::Encoding enc;
     std::string_view ctv = ct ? std::string_view(*ct) : std::string_view();
-    if (!kinesis::parse_content_type(ctv, &enc)) {
-      respond(json_error(400, "SerializationException",
-                               "unsupported content type '" + std::string(ctv) +
-                                   "': use application/x-amz-json-1.1 or application/x-amz-cbor-1.1"));
+    bool ct_ok = kinesis::parse_content_type(ctv, &enc);
+    if (req.body.empty()) {
+      respond(kinesis_error(400, op_ok ? "SerializationException" : "UnknownOperationException", "",
+                            ct_ok && enc == kinesis::Encoding::kJson ? "application/x-amz-json-1.1"
+                                                                     : "application/x-amz-cbor-1.1"));
       return;
     }
-    if (req.method != "POST") {
-      respond(json_error(400, "SerializationException", "Kinesis operations are POST requests"));
+    if (!ct_ok) {
+      if (target.empty() || op.empty())
+        xml_error(403, "AccessDeniedException", "Unable to determine service/operation name to be authorized");
+      else
+        xml_error(404, "UnknownOperationException", "");
       return;
     }
     const char* resp_ct = kinesis::content_type(enc);
+    if (!op_ok) {
+      respond(kinesis_error(400, "UnknownOperationException", "", resp_ct));
+      return;
+    }
     auto auth = net::verify_sigv4(
         req,
         [this](std::string_view ak) -> std::optional<std::string> {
@@ -314,28 +404,28 @@ class ServerImpl final : public Server {
     switch (auth.error) {
       case E::kNone: break;
       case E::kMissing:
-        respond(json_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
+        respond(kinesis_error(400, "MissingAuthenticationTokenException", "Missing Authentication Token", resp_ct));
         return;
       case E::kUnknownKey:
-        respond(json_error(400, "UnrecognizedClientException",
+        respond(kinesis_error(400, "UnrecognizedClientException",
                                  "The security token included in the request is invalid.", resp_ct));
         return;
       case E::kMalformed:
-        respond(json_error(400, "IncompleteSignatureException", auth.message, resp_ct));
+        respond(kinesis_error(400, "IncompleteSignatureException", auth.message, resp_ct));
         return;
       case E::kBadSignature:
       case E::kExpired:
-        respond(json_error(400, "InvalidSignatureException", auth.message, resp_ct));
+        respond(kinesis_error(400, "InvalidSignatureException", auth.message, resp_ct));
         return;
     }
     if (auth.service != "kinesis") {
-      respond(json_error(400, "InvalidSignatureException",
+      respond(kinesis_error(400, "InvalidSignatureException",
                                "Credential should be scoped to correct service: 'kinesis'.", resp_ct));
       return;
     }
     const User* user = users_->by_access_key(auth.access_key);
     if (!user || !role_allows(user->role, kinesis_need(op))) {
-      respond(json_error(400, "AccessDeniedException",
+      respond(kinesis_error(400, "AccessDeniedException",
                                "User " + (user ? user->name : auth.access_key) + " is not authorized to perform: kinesis:" +
                                    std::string(op),
                                resp_ct));
@@ -348,7 +438,9 @@ class ServerImpl final : public Server {
     kr.encoding = enc;
     kr.body = *body;
     kr.access_key = auth.access_key;
+    if (op == "SubscribeToShard") kr.stream = std::make_shared<KinesisEventSink>(sink, request_id);
     kinesis_->handle(kr, [respond, body](kinesis::Response resp) {
+      if (resp.http_status == 0) return;  // answered on kr.stream (SubscribeToShard)
       net::HttpResponse r;
       r.status = resp.http_status;
       r.headers.emplace_back("content-type", kinesis::content_type(resp.encoding));

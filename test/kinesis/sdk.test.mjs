@@ -3,12 +3,7 @@
 // knowledge. Run: STREAMLAKE_BIN=build/.../streamlake node --test test/kinesis/sdk.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamCommand, DescribeStreamSummaryCommand,
   PutRecordCommand, PutRecordsCommand, GetShardIteratorCommand, GetRecordsCommand,
@@ -16,51 +11,24 @@ import {
   AddTagsToStreamCommand, ListTagsForStreamCommand, waitUntilStreamExists, waitUntilStreamNotExists,
   paginateListStreams,
 } from '@aws-sdk/client-kinesis';
+import { startServer } from './server.mjs';
 
-const BIN = process.env.STREAMLAKE_BIN;
 const MAX_HASH = (1n << 128n) - 1n;
-let proc, dataDir, endpoint, creds, kin, stderr = '';
-
-function readCredentials(file) {
-  const text = readFileSync(file, 'utf8');
-  const get = (k) => text.match(new RegExp(`^\\s*${k}\\s*=\\s*(\\S+)`, 'm'))?.[1];
-  return { accessKeyId: get('aws_access_key_id'), secretAccessKey: get('aws_secret_access_key') };
-}
+let server, endpoint, creds, kin;
 
 function client(credentials = creds) {
   return new KinesisClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 }
 
 before(async () => {
-  assert.ok(BIN && existsSync(BIN), 'STREAMLAKE_BIN must name the streamlake binary');
-  dataDir = mkdtempSync(join(tmpdir(), 'sl-js-sdk-'));
-  proc = spawn(BIN, ['serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s; stderr: ${stderr}`)), 30000);
-    proc.on('exit', (code) => reject(new Error(`server exited (${code}); stderr: ${stderr}`)));
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = line.match(/^streamlake: listening http=([0-9.]+):(\d+)\s*$/);
-      if (m) { clearTimeout(timer); resolve(Number(m[2])); }
-    });
-  });
-  endpoint = `http://127.0.0.1:${port}`;
-  creds = readCredentials(join(dataDir, 'credentials'));
+  server = await startServer('sl-js-sdk-');
+  ({ endpoint, creds } = server);
   kin = client();
 });
 
 after(async () => {
   kin?.destroy();
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
-    proc.kill('SIGTERM');
-    const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 20000))]);
-    if (!r) proc.kill('SIGKILL');
-    assert.ok(r, 'server did not stop within 20 s of SIGTERM');
-    assert.equal(r.code, 0, `server exit on SIGTERM; stderr: ${stderr}`);
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 let counter = 0;

@@ -501,8 +501,8 @@ def test_errors_validation(client):
     cases = [
         # partition key 1–256 chars
         lambda: client.put_record(StreamName=name, Data=b"x", PartitionKey="k" * 257),
-        # data ≤ 1 MiB
-        lambda: client.put_record(StreamName=name, Data=b"x" * (1024 * 1024 + 1), PartitionKey="k"),
+        # data ≤ 10 MiB (the API's limit; the stream's 1 MiB default is checked after it)
+        lambda: client.put_record(StreamName=name, Data=b"x" * (10 * 1024 * 1024 + 1), PartitionKey="k"),
         # ≤ 500 records per PutRecords
         lambda: client.put_records(StreamName=name, Records=[{"Data": b"x", "PartitionKey": "k"}] * 501),
         # GetRecords Limit ≤ 10000
@@ -517,6 +517,10 @@ def test_errors_validation(client):
         assert err_code(e) in ("ValidationException", "LimitExceededException", "InvalidArgumentException"), i
         if i < 4:
             assert err_code(e) == "ValidationException", (i, e.value.response)
+    # a record above the stream's MaxRecordSizeInKiB (1 MiB): InvalidArgumentException
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        client.put_record(StreamName=name, Data=b"x" * (1024 * 1024 + 1), PartitionKey="k")
+    assert err_code(e) == "InvalidArgumentException"
     # PutRecords total > 5 MiB (each record within 1 MiB)
     with pytest.raises(botocore.exceptions.ClientError) as e:  # a record: data + key ≤ 1 MiB
         client.put_record(StreamName=name, Data=b"x" * (1024 * 1024 - 1), PartitionKey="kk")

@@ -297,3 +297,70 @@ def test_keepalive_and_pipelining(server, client):
         assert status == 200
     recs, _ = harness.read_shard(client, name, "shardId-000000000000")
     assert [r["Data"] for r in recs] == [f"p{i}".encode() for i in range(5)]
+
+
+def _event_messages(buf):
+    """Splits application/vnd.amazon.eventstream bytes into (headers, payload), checking
+    both CRC32s (zlib's); returns the messages and the unconsumed rest."""
+    import zlib
+    out = []
+    while len(buf) >= 12:
+        total, hlen = struct.unpack(">II", buf[:8])
+        if len(buf) < total:
+            break
+        assert struct.unpack(">I", buf[8:12])[0] == zlib.crc32(buf[:8]), "prelude CRC"
+        assert struct.unpack(">I", buf[total - 4:total])[0] == zlib.crc32(buf[:total - 4]), "message CRC"
+        h, p, headers = buf[12:12 + hlen], 0, {}
+        while p < len(h):
+            n = h[p]
+            name = h[p + 1:p + 1 + n].decode()
+            p += 1 + n
+            assert h[p] == 7, "string header"
+            vlen = struct.unpack(">H", h[p + 1:p + 3])[0]
+            headers[name] = h[p + 3:p + 3 + vlen].decode()
+            p += 3 + vlen
+        out.append((headers, buf[12 + hlen:total - 4]))
+        buf = buf[total:]
+    return out, buf
+
+
+@pytest.mark.streamlake_only
+def test_subscribe_to_shard_cbor_over_http1(server, client):
+    """SubscribeToShard with a CBOR body over HTTP/1.1 (chunked): initial-response, then
+    SubscribeToShardEvents whose CBOR payload carries the records (Data as a byte string,
+    timestamps as tag 1), each message with valid CRCs."""
+    import http.client
+    name = unique_name("raw-sub")
+    harness.create_stream(client, name, shards=1)
+    sarn = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    carn = client.register_stream_consumer(StreamARN=sarn, ConsumerName="raw")["Consumer"]["ConsumerARN"]
+    for _ in range(200):
+        if client.describe_stream_consumer(ConsumerARN=carn)["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE":
+            break
+        time.sleep(0.05)
+    client.put_records(StreamName=name, Records=[{"Data": bytes([i, 0, 255]), "PartitionKey": f"k{i}"} for i in range(5)])
+    body = cbor_encode({"ConsumerARN": carn, "ShardId": "shardId-000000000000",
+                        "StartingPosition": {"Type": "TRIM_HORIZON"}})
+    headers = signed_headers_v4(server, "SubscribeToShard", body, content_type="application/x-amz-cbor-1.1")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("content-type") == "application/vnd.amazon.eventstream"
+        buf, msgs, records = b"", [], []
+        deadline = time.monotonic() + 10
+        while len(records) < 5 and time.monotonic() < deadline:
+            buf += resp.read1(65536)
+            got, buf = _event_messages(buf)
+            msgs += got
+            for h, p in got:
+                if h[":event-type"] == "SubscribeToShardEvent":
+                    ev = cbor_decode(p)
+                    records += ev["Records"]
+                    assert ev["ContinuationSequenceNumber"] == ev["Records"][-1]["SequenceNumber"]
+        assert msgs[0][0] == {":event-type": "initial-response", ":message-type": "event",
+                              ":content-type": "application/x-amz-cbor-1.1"}
+        assert [r["Data"] for r in records] == [bytes([i, 0, 255]) for i in range(5)]
+        assert [r["PartitionKey"] for r in records] == [f"k{i}" for i in range(5)]
+    finally:
+        conn.close()

@@ -7,14 +7,18 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
+#include <mutex>
 #include <thread>
 
 #include "kinesis/internal.h"
 #include "kinesis/kinesis.h"
+#include "kinesis/schema.h"
 #include "kinesis/wire.h"
 #include "log/log.h"
 #include "util/base64.h"
 #include "util/time.h"
+#include <zlib.h>
 
 namespace sl::kinesis {
 namespace {
@@ -237,10 +241,10 @@ TEST_F(KinesisTest, CreateStreamValidation) {
   Reply r = call("CreateStream", {{"StreamName", "bad name!"}, {"ShardCount", 0}});
   EXPECT_EQ(r.type(), "ValidationException");
   EXPECT_EQ(r.message(),
-            "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy "
-            "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value "
-            "'0' at 'shardCount' failed to satisfy constraint: Member must have value greater "
-            "than or equal to 1");
+            "2 validation errors detected: Value '0' at 'shardCount' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 1; Value 'bad name!' "
+            "at 'streamName' failed to satisfy constraint: Member must satisfy regular "
+            "expression pattern: [a-zA-Z0-9_.-]+");
   r = call("CreateStream", {{"ShardCount", 1}});
   EXPECT_EQ(r.message(),
             "1 validation error detected: Value null at 'streamName' failed to satisfy "
@@ -484,9 +488,13 @@ TEST_F(KinesisTest, PutRecordValidation) {
   b["PartitionKey"] = "k";
   b.erase("Data");
   expect_error("PutRecord", b, "ValidationException", "Value null at 'data'");
-  b["Data"] = base64_encode(std::string(1048577, 'x'));
+  // The API allows 10 MiB of data (a ValidationException beyond); the stream's
+  // MaxRecordSizeInKiB (1 MiB by default) is checked after it.
+  b["Data"] = base64_encode(std::string(10485761, 'x'));
   expect_error("PutRecord", b, "ValidationException",
-               "Member must have length less than or equal to 1048576");
+               "Member must have length less than or equal to 10485760");
+  b["Data"] = base64_encode(std::string(1048577, 'x'));
+  expect_error("PutRecord", b, "InvalidArgumentException", "exceeds the limit of 1048576 bytes");
   b["Data"] = base64_encode(std::string(1048576, 'x'));
   expect_error("PutRecord", b, "InvalidArgumentException", "exceeds the limit of 1048576 bytes");
   b["Data"] = base64_encode(std::string(1048575, 'x'));
@@ -1105,6 +1113,230 @@ TEST_F(KinesisTest, RetentionTrimsOldData) {
   EXPECT_LT(g["Records"].size(), 55u);
   EXPECT_GE(g["Records"].size(), 5u);
   EXPECT_EQ(datas(g).back(), "new");
+}
+
+// ---------------------------------------------------------------- validation (schema.h)
+
+TEST_F(KinesisTest, TypeErrorsComeBeforeConstraints) {
+  // An invalid StreamName does not hide a wrongly typed member after it.
+  expect_error("DescribeStream", {{"StreamName", "bad name"}, {"Limit", "3"}},
+               "SerializationException", "class java.lang.String can not be converted to an Integer");
+  Reply r = call("PutRecord", {{"StreamName", "x"}, {"PartitionKey", ""}, {"ExplicitHashKey", "x"}});
+  EXPECT_EQ(r.message(),
+            "3 validation errors detected: Value '' at 'partitionKey' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1; Value 'x' at 'explicitHashKey' failed "
+            "to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38}); "
+            "Value null at 'data' failed to satisfy constraint: Member must not be null");
+  // Unknown members are ignored; known-but-unimplemented operations do not exist any more.
+  ok("ListStreams", {{"Bogus", {1, 2}}});
+  expect_error("Frobnicate", json::object(), "UnknownOperationException");
+}
+
+// ---------------------------------------------------------------- consumers
+
+TEST_F(KinesisTest, ConsumerLifecycleAndRestart) {
+  create("cs", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/cs";
+  json c = ok("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}})["Consumer"];
+  EXPECT_EQ(c["ConsumerStatus"], "CREATING");
+  EXPECT_EQ(c["ConsumerARN"], sarn + "/consumer/app:" + std::to_string(kT0 / 1000));
+  expect_error("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}},
+               "ResourceInUseException");
+  expect_error("DeregisterStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}},
+               "ResourceInUseException", "is not in ACTIVE status");
+  clock_.advance(opts_.create_delay_ms);
+  svc_->tick();
+  reopen();
+  json d = ok("DescribeStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "app"}})["ConsumerDescription"];
+  EXPECT_EQ(d["ConsumerStatus"], "ACTIVE");
+  EXPECT_EQ(ok("DescribeStreamSummary", {{"StreamName", "cs"}})["StreamDescriptionSummary"]["ConsumerCount"], 1);
+  expect_error("DeleteStream", {{"StreamName", "cs"}}, "ResourceInUseException", "has registered consumers");
+  ok("DeregisterStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}});
+  clock_.advance(opts_.delete_delay_ms);
+  svc_->tick();
+  EXPECT_TRUE(ok("ListStreamConsumers", {{"StreamARN", sarn}})["Consumers"].empty());
+  expect_error("DescribeStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}}, "ResourceNotFoundException");
+}
+
+// ---------------------------------------------------------------- SubscribeToShard
+
+class CollectSink final : public EventSink {
+ public:
+  void start(int status, const char* ct) override {
+    std::lock_guard lk(mu_);
+    status_ = status;
+    ct_ = ct;
+  }
+  bool write(std::string b) override {
+    std::lock_guard lk(mu_);
+    bytes_ += b;
+    return true;
+  }
+  void finish() override {
+    std::lock_guard lk(mu_);
+    finished_ = true;
+  }
+  bool closed() const override { return false; }
+  size_t queued_bytes() const override { return 0; }
+  // The messages so far: (":event-type" or ":exception-type", payload); CRCs checked.
+  std::vector<std::pair<std::string, std::string>> messages() {
+    std::lock_guard lk(mu_);
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string_view b = bytes_;
+    auto u32 = [](std::string_view v) {
+      return (uint32_t(uint8_t(v[0])) << 24) | (uint32_t(uint8_t(v[1])) << 16) |
+             (uint32_t(uint8_t(v[2])) << 8) | uint32_t(uint8_t(v[3]));
+    };
+    auto crc = [](std::string_view v) {
+      return static_cast<uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(v.data()), v.size()));
+    };
+    while (b.size() >= 12) {
+      uint32_t total = u32(b), hlen = u32(b.substr(4));
+      EXPECT_EQ(u32(b.substr(8)), crc(b.substr(0, 8)));
+      EXPECT_EQ(u32(b.substr(total - 4)), crc(b.substr(0, total - 4)));
+      std::string_view h = b.substr(12, hlen);
+      std::string type;
+      while (!h.empty()) {
+        size_t n = uint8_t(h[0]);
+        std::string name(h.substr(1, n));
+        size_t vl = (size_t(uint8_t(h[n + 2])) << 8) | uint8_t(h[n + 3]);
+        std::string value(h.substr(n + 4, vl));
+        if (name == ":event-type" || name == ":exception-type") type = value;
+        h.remove_prefix(n + 4 + vl);
+      }
+      out.emplace_back(type, std::string(b.substr(12 + hlen, total - 16 - hlen)));
+      b.remove_prefix(total);
+    }
+    return out;
+  }
+  int status_ = 0;
+  std::string ct_;
+  bool finished_ = false;
+
+ private:
+  std::mutex mu_;
+  std::string bytes_;
+};
+
+TEST_F(KinesisTest, SubscribeToShardEventsAndShardEnd) {
+  create("sub", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/sub";
+  std::string carn = ok("RegisterStreamConsumer", {{"StreamARN", sarn}, {"ConsumerName", "c"}})["Consumer"]["ConsumerARN"];
+  clock_.advance(opts_.create_delay_ms);
+  svc_->tick();
+  put("sub", "k", "one");
+  put("sub", "k", "two");
+  auto sink = std::make_shared<CollectSink>();
+  Request req;
+  req.operation = "SubscribeToShard";
+  std::string body = json{{"ConsumerARN", carn}, {"ShardId", "shardId-000000000000"},
+                          {"StartingPosition", {{"Type", "TRIM_HORIZON"}}}}.dump();
+  req.body = body;
+  req.stream = sink;
+  std::promise<Response> p;
+  svc_->handle(req, [&p](Response r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get().http_status, 0);  // answered on the stream
+  EXPECT_EQ(sink->status_, 200);
+  EXPECT_EQ(sink->ct_, "application/vnd.amazon.eventstream");
+  // Without an event-stream transport: InvalidArgumentException. A second subscription of
+  // the same consumer and shard within 5 s: ResourceInUseException, as a plain answer.
+  EXPECT_EQ(call_raw("SubscribeToShard", body, Encoding::kJson).type(), "InvalidArgumentException");
+  auto sink2 = std::make_shared<CollectSink>();
+  req.stream = sink2;
+  std::promise<Response> p2;
+  svc_->handle(req, [&p2](Response r) { p2.set_value(std::move(r)); });
+  Response busy = p2.get_future().get();
+  EXPECT_EQ(busy.http_status, 400);
+  EXPECT_NE(busy.body.find("ResourceInUseException"), std::string::npos) << busy.body;
+  EXPECT_EQ(sink2->status_, 0);  // nothing started on it
+  put("sub", "k", "three");
+  // Split: the parent's stream ends with ChildShards.
+  ok("SplitShard", {{"StreamName", "sub"}, {"ShardToSplit", "shardId-000000000000"},
+                    {"NewStartingHashKey", "1000"}});
+  std::vector<std::string> got;
+  json last;
+  for (int i = 0; i < 200 && !sink->finished_; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto msgs = sink->messages();
+  ASSERT_FALSE(msgs.empty());
+  EXPECT_EQ(msgs[0].first, "initial-response");
+  for (size_t i = 1; i < msgs.size(); i++) {
+    EXPECT_EQ(msgs[i].first, "SubscribeToShardEvent");
+    last = json::parse(msgs[i].second);
+    for (auto& r : last["Records"]) got.push_back(*base64_decode(r["Data"].get<std::string>()));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_TRUE(sink->finished_);
+  EXPECT_EQ(last["ChildShards"].size(), 2u);
+  EXPECT_FALSE(last.contains("ContinuationSequenceNumber"));
+}
+
+// ---------------------------------------------------------------- throughput limits, settings
+
+TEST_F(KinesisTest, EnforcedLimitsRefillWithTheClock) {
+  opts_.enforce_limits = true;
+  reopen();
+  create("lim", 1);
+  std::string big(600000, 'x');
+  put("lim", "k", big);
+  json b = {{"StreamName", "lim"}, {"PartitionKey", "k"}, {"Data", base64_encode(big)}};
+  expect_error("PutRecord", b, "ProvisionedThroughputExceededException", "Rate exceeded for shard shardId-000000000000");
+  clock_.advance(1000);
+  ok("PutRecord", b);
+  std::string it = iterator("lim", "shardId-000000000000", "LATEST");
+  for (int i = 0; i < 5; i++) it = get(it)["NextShardIterator"].get<std::string>();
+  expect_error("GetRecords", {{"ShardIterator", it}}, "ProvisionedThroughputExceededException");
+  clock_.advance(200);
+  get(it);
+}
+
+TEST_F(KinesisTest, SettingsSurviveRestart) {
+  create("st", 1);
+  std::string sarn = "arn:aws:kinesis:us-east-1:000000000000:stream/st";
+  ok("StartStreamEncryption", {{"StreamName", "st"}, {"EncryptionType", "KMS"}, {"KeyId", "k1"}});
+  clock_.advance(opts_.update_delay_ms);
+  svc_->tick();
+  ok("EnableEnhancedMonitoring", {{"StreamName", "st"}, {"ShardLevelMetrics", {"IncomingBytes"}}});
+  ok("UpdateMaxRecordSize", {{"StreamARN", sarn}, {"MaxRecordSizeInKiB", 2048}});
+  ok("TagResource", {{"ResourceARN", sarn}, {"Tags", {{"a", "1"}}}});
+  ok("PutResourcePolicy", {{"ResourceARN", sarn}, {"Policy", "{\"Statement\":[]}"}});
+  ok("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
+  reopen();
+  json d = ok("DescribeStreamSummary", {{"StreamName", "st"}})["StreamDescriptionSummary"];
+  EXPECT_EQ(d["EncryptionType"], "KMS");
+  EXPECT_EQ(d["KeyId"], "k1");
+  EXPECT_EQ(d["EnhancedMonitoring"][0]["ShardLevelMetrics"], json::array({"IncomingBytes"}));
+  EXPECT_EQ(d["MaxRecordSizeInKiB"], 2048);
+  EXPECT_EQ(ok("ListTagsForResource", {{"ResourceARN", sarn}})["Tags"][0]["Key"], "a");
+  EXPECT_EQ(ok("GetResourcePolicy", {{"ResourceARN", sarn}})["Policy"], "{\"Statement\":[]}");
+  EXPECT_EQ(ok("DescribeAccountSettings", json::object())["MinimumThroughputBillingCommitment"]["Status"], "ENABLED");
+}
+
+TEST(KinesisSchema, PatternMatchersAgreeWithRegexAndSurviveLongInput) {
+  const std::vector<std::string> patterns = {
+      "[a-zA-Z0-9_.-]+", "0|([1-9]\\d{0,38})", "0|([1-9]\\d{0,128})", "[a-z0-9]{20}-[a-z0-9]{3}",
+      "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+",
+      "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"};
+  std::vector<std::string> inputs = {
+      "", "0", "01", "1234", std::string(39, '9'), std::string(40, '9'), "abc", "a b", "shardId-0",
+      "abcdefghij0123456789-abc", "abcdefghij0123456789-ab", "ABCDEFGHIJ0123456789-abc",
+      "arn:aws:kinesis:us-east-1:123456789012:stream/s", "arn:aws-cn:kinesis:x:123456789012:stream/a/b",
+      "arn:aws:kinesis:us-east-1:12345678901:stream/s", "arn:aws:kinesis:us-east-1:123456789012:stream/",
+      "arn:aws:kinesis:us-east-1:123456789012:stream/a b", "arn:aws:kinesis:r:123456789012:xstream/s",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:17", "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:1a", "arn:aws:kinesis:r:123456789012:stream/s/consumer/:1",
+      "arn:aws:kinesis:r:123456789012:foo/stream/s/consumer/c:1", "arn:aws:s3:::b",
+      "arn:aws:kinesis:r:1:kinesis:123456789012:stream/s", "arn:aws\n:kinesis:r:123456789012:stream/s",
+      "arn:aws:kinesis:r:123456789012:stream/s\t", "arn:aws:kinesis::123456789012:stream/x:kinesis:",
+      "arn:aws:kinesis:r:123456789012:stream/s/consumer/c:1/consumer/d:2"};
+  for (const auto& p : patterns) {
+    std::regex re(p, std::regex::ECMAScript);
+    for (const auto& in : inputs)
+      EXPECT_EQ(match_pattern(p, in), std::regex_match(in, re)) << p << " on " << in;
+  }
+  std::string huge = "arn:aws:kinesis:us-east-1:123456789012:stream/" + std::string(1 << 20, 'a');
+  EXPECT_TRUE(match_pattern(patterns[4], huge));
+  EXPECT_FALSE(match_pattern(patterns[6], huge));
+  EXPECT_THROW(match_pattern("x+", "x"), std::logic_error);
 }
 
 }  // namespace
