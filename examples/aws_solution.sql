@@ -19,3 +19,14 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS products AS
 CREATE MATERIALIZED VIEW IF NOT EXISTS sales_per_minute WITH (emit = 'changes') AS
   SELECT window_start, product, count(*) AS sales, avg(price) AS avg_price
   FROM tumble(records, ts, interval '1 minute') GROUP BY window_start, product;
+
+-- S3 historical/yyyy/MM/dd/HH/mm, the lambda architecture's batch layer: every raw record,
+-- gzip CSV, under DATA/lake/historical/ (a path 's3://bucket/prefix' writes to S3 instead;
+-- docs/lake.md). Committed exactly once with each checkpoint; queryable as a table.
+CREATE SINK IF NOT EXISTS historical FROM records
+  WITH (connector = 'lake', path = 'historical', format = 'csv.gz', partition = 'yyyy/MM/dd/HH/mm');
+
+-- The products view, archived as Parquet (zstd) for other tools.
+CREATE SINK IF NOT EXISTS products_archive FROM products
+  WITH (connector = 'lake', path = 'products_archive', format = 'parquet', compression = 'zstd',
+        partition = 'yyyy/MM/dd/HH/mm');

@@ -7,6 +7,13 @@
 
 namespace sl::cli {
 
+// The server the command-line clients talk to by default: $STREAMLAKE_ENDPOINT if set (as
+// PGHOST is for psql), else the default port on loopback. --endpoint overrides it.
+inline std::string default_endpoint() {
+  const char* e = std::getenv("STREAMLAKE_ENDPOINT");
+  return e && *e ? std::string(e) : std::string("http://127.0.0.1:4566");
+}
+
 // False for https:// (our command-line clients speak plain HTTP) or a malformed endpoint.
 // A missing port means 80.
 inline bool parse_http_endpoint(const std::string& ep, std::string* host, uint16_t* port) {

@@ -34,7 +34,7 @@ namespace {
 using json = nlohmann::json;
 
 struct Common {
-  std::string endpoint = "http://127.0.0.1:4566";
+  std::string endpoint = default_endpoint();
   std::string data_dir = "data";
   std::string credentials_file;  // default DATA/credentials
   std::string region = "us-east-1";
@@ -112,7 +112,7 @@ class Api {
 };
 
 void add_common(CLI::App* c, Common* o) {
-  c->add_option("--endpoint", o->endpoint, "Kinesis endpoint (default http://127.0.0.1:4566)");
+  c->add_option("--endpoint", o->endpoint, "Kinesis endpoint (default $STREAMLAKE_ENDPOINT or http://127.0.0.1:4566)");
   c->add_option("--data", o->data_dir, "data directory whose credentials to use (default ./data)");
   c->add_option("--credentials", o->credentials_file, "AWS credentials file (default DATA/credentials)");
   c->add_option("--region", o->region, "region to sign for (default us-east-1)");

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   sl::cli::ProduceOptions po;
   std::string data_dir = "data";
   auto* produce = app.add_subcommand("produce", "send sample records (zipcode,productN,price,timestamp)");
-  produce->add_option("--endpoint", po.endpoint, "Kinesis endpoint (default http://127.0.0.1:4566)");
+  produce->add_option("--endpoint", po.endpoint, "Kinesis endpoint (default $STREAMLAKE_ENDPOINT or http://127.0.0.1:4566)");
   produce->add_option("--stream", po.stream, "stream name")->required();
   produce->add_option("--rate", po.rate, "records per second (default 100)");
   produce->add_option("--duration", po.duration, "seconds to run (default: until interrupted)");
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
   auto* sqlc = app.add_subcommand("sql", "SQL shell over the HTTP API (reads statements from stdin)");
   sqlc->add_option("-c,--command", qo.command, "run these statements and exit");
   sqlc->add_option("-f,--file", qo.file, "run the statements in this file and exit (e.g. examples/aws_solution.sql)");
-  sqlc->add_option("--endpoint", qo.endpoint, "server (default http://127.0.0.1:4566)");
+  sqlc->add_option("--endpoint", qo.endpoint, "server (default $STREAMLAKE_ENDPOINT or http://127.0.0.1:4566)");
   sqlc->add_option("--credentials", qo.credentials_file, "credentials file (default DATA/credentials)");
   sqlc->add_option("--data", sql_data_dir, "data directory whose credentials to use (default ./data)");
   sqlc->add_option("--format", qo.format, "table, csv or json (default table)");

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/endpoint.h"
+
 namespace sl::cli {
 
 struct ProduceOptions {
-  std::string endpoint = "http://127.0.0.1:4566";
+  std::string endpoint = default_endpoint();
   std::string stream = "sales";
   std::string format = "csv";  // csv | json
   std::string credentials_file;  // AWS shared-credentials file

@@ -5,12 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/endpoint.h"
 #include "util/status.h"
 
 namespace sl::cli {
 
 struct SqlShellOptions {
-  std::string endpoint = "http://127.0.0.1:4566";
+  std::string endpoint = default_endpoint();
   std::string credentials_file;  // AWS shared-credentials file; Basic auth access_key:secret
   std::string command;           // -c: run this and exit
   std::string file;              // -f: run the statements in this file and exit
