@@ -72,11 +72,17 @@ std::vector<std::shared_ptr<const exec::DataChunk>> LakeTableProvider::snapshot_
   };
   std::vector<std::shared_ptr<const exec::DataChunk>> out;
   for (const DataFile* f : select_files(*snap, bounds)) {
-    Status st = scan_data_file(table_->store(), table_->key_of(f->path), snap->settings.format, schema, cols, keep_group,
-                               [&](exec::DataChunk& c) {
-                                 out.push_back(std::make_shared<exec::DataChunk>(std::move(c)));
-                                 return Status::OK();
-                               });
+    auto scan = [&](const std::string& key) {
+      return scan_data_file(table_->store(), key, snap->settings.format, schema, cols, keep_group,
+                            [&](exec::DataChunk& c) {
+                              out.push_back(std::make_shared<exec::DataChunk>(std::move(c)));
+                              return Status::OK();
+                            });
+    };
+    Status st = scan(table_->key_of(f->path));
+    // A compaction or retention commit after our snapshot moved the file to the trash
+    // (nothing was read yet: the open failed).
+    if (st.code() == Errc::kNotFound) st = scan(table_->trash_key_of(f->path));
     if (!st.ok()) fail(st);
   }
   return out;

@@ -554,6 +554,22 @@ Result<uint64_t> Table::commit_locked(CommitSpec spec) {
   return Status(Errc::kInUse, "gave up committing to " + uri() + " after 1000 lost races");
 }
 
+namespace {
+// Moves one object (get, put, remove): how replaced files leave the partition tree. An
+// absent source is fine (moved already, or deleted after its grace period).
+Status move_object(ObjectStore& store, const std::string& from, const std::string& to) {
+  auto bytes = store.get(from);
+  if (!bytes.ok()) return bytes.status().code() == Errc::kNotFound ? Status::OK() : bytes.status();
+  SL_RETURN_IF_ERROR(store.put(to, *bytes));
+  return store.remove(from);
+}
+}  // namespace
+
+Status Table::retire(const std::vector<std::string>& removed) {
+  for (auto& path : removed) SL_RETURN_IF_ERROR(move_object(*store_, key_of(path), trash_key_of(path)));
+  return Status::OK();
+}
+
 Result<size_t> Table::remove_orphans(const std::set<std::string>& keep, int64_t grace_ms) {
   std::lock_guard lk(mu_);
   SL_RETURN_IF_ERROR(refresh_locked());
@@ -563,9 +579,15 @@ Result<size_t> Table::remove_orphans(const std::set<std::string>& keep, int64_t 
   for (auto& o : objects) {
     std::string path = o.key.substr(prefix_.size());
     if (path.rfind("_commits/", 0) == 0) continue;
-    if (snap_->files.count(path) || keep.count(path)) continue;
+    bool trashed = path.rfind("_trash/", 0) == 0;
+    if (trashed) path = path.substr(7);
+    if (!trashed && (snap_->files.count(path) || keep.count(path))) continue;
     auto rm = snap_->removed.find(path);
-    if (rm != snap_->removed.end() && now - rm->second < grace_ms) continue;
+    if (rm != snap_->removed.end() && now - rm->second < grace_ms) {
+      // Within its grace period: in the trash (a crash may have cut the move short).
+      if (!trashed) SL_RETURN_IF_ERROR(move_object(*store_, o.key, trash_key_of(path)));
+      continue;
+    }
     SL_RETURN_IF_ERROR(store_->remove(o.key));
     n++;
   }
@@ -661,6 +683,7 @@ Result<size_t> Table::compact(const CompactionOptions& options, int64_t now_us) 
     cleanup();
     return r.error();
   }
+  SL_RETURN_IF_ERROR(retire(spec.removed));
   return spec.removed.size();
 }
 
@@ -683,6 +706,7 @@ Result<size_t> Table::apply_retention(int64_t retain_us, int64_t now_us) {
   }
   if (spec.removed.empty()) return size_t{0};
   SL_RETURN_IF_ERROR(commit(spec).status());
+  SL_RETURN_IF_ERROR(retire(spec.removed));
   return spec.removed.size();
 }
 

@@ -16,8 +16,11 @@
 // whole commits only. A data file is written
 // under its final name but is not part of the table until a commit references it; files
 // no commit references are orphans (a crash before the commit) and remove_orphans() deletes
-// them. Files a commit removes (compaction, retention) stay until `grace` has passed since
-// that commit, so queries that started on an older snapshot can still read them.
+// them. Files a commit removes (compaction, retention) are moved out of the partition tree
+// to P_trash/<path> right after that commit — so a tool that globs the partition
+// directories (DuckDB's read_csv('P[0-9]*/**/*.csv.gz')) never counts a row twice — and
+// stay there until `grace` has passed since that commit, so queries that started on an
+// older snapshot can still read them (open_data() looks in the trash when a file is gone).
 //
 // Threads: a Table may be used from any thread; snapshot() hands out immutable snapshots;
 // commit(), compact() and the cleanups serialize on the table's mutex.
@@ -129,6 +132,8 @@ class Table {
   // A new unique data file path in `partition` (not yet part of the table).
   std::string new_file_path(const std::string& partition, const std::string& tag) const;
   std::string key_of(const std::string& path) const { return prefix_ + path; }
+  // Where a file a commit removed waits for its grace period to end.
+  std::string trash_key_of(const std::string& path) const { return prefix_ + "_trash/" + path; }
 
   // Publishes `spec` as the next commit (retrying on top of commits other writers
   // published meanwhile). Returns the commit number. Removing a file that is not live is
@@ -140,7 +145,9 @@ class Table {
   Result<CommitSpec> decode(const std::string& json) const;
 
   // Deletes data files that no commit references (never files of `keep`, never commit
-  // files), and files removed by a commit older than grace_ms. Returns files deleted.
+  // files), and files removed by a commit older than grace_ms; a removed file within its
+  // grace period still in the partition tree (a crash cut its move short) goes to the
+  // trash. Returns files deleted.
   Result<size_t> remove_orphans(const std::set<std::string>& keep, int64_t grace_ms);
   // Merges small files of closed partitions (one commit: removes + adds).
   // Returns the number of files replaced (0: nothing to do).
@@ -154,6 +161,8 @@ class Table {
  private:
   Table(std::shared_ptr<ObjectStore> store, std::string prefix) : store_(std::move(store)), prefix_(std::move(prefix)) {}
   std::string commit_key(uint64_t n) const;
+  // Moves the files a published commit removed to the trash (trash_key_of).
+  Status retire(const std::vector<std::string>& removed);
   std::string snapshot_key(uint64_t n) const;
   std::string encode_snapshot(const Snapshot& s) const;
   Status load_snapshot(Snapshot& s, uint64_t number, const std::string& text) const;
