@@ -15,7 +15,7 @@ FUZZ_CI_TARGETS ?= pg_message_fuzz kinesis_fuzz http_fuzz sql_fuzz parquet_fuzz
 FUZZ_CI_TIME ?= 15
 CMAKE_GEN := -G Ninja
 
-.PHONY: all bootstrap build build-asan build-vs2 build-fuzz fuzz-smoke test test-unit test-asan demo serve bench clean
+.PHONY: readme-screenshot all bootstrap build build-asan build-vs2 build-fuzz fuzz-smoke test test-unit test-asan demo serve bench clean
 
 all: build
 
@@ -76,6 +76,11 @@ serve: build
 
 bench: build
 	bash bench/run_all.sh
+
+# README.md's picture of the notebook, as the browser test of the demo last took it.
+readme-screenshot: build
+	cd $(RELEASE) && ctest --output-on-failure -R ui_demo_browser
+	mkdir -p docs/images && cp $(RELEASE)/test-artifacts/ui/readme-notebook.png docs/images/notebook.png
 
 clean:
 	rm -rf build

@@ -133,7 +133,11 @@ export class ParagraphView {
     if (this.p.type !== 'sql') return true;
     if (this.running) return false;
     if (this.p.live) {
-      await this.setLive(false);
+      // Running a followed paragraph (Shift-Enter, Run all) re-subscribes with its current
+      // text: the first result comes at once and it keeps following.
+      await live.unsubscribe(this.p.id);
+      await this.setLive(true);
+      return !this.el.querySelector('[data-state=error]');
     }
     const sql = this.p.text;
     this.editor?.markError(-1);
