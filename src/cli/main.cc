@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
   sl::cli::ProduceOptions po;
   std::string data_dir = "data";
   auto* produce = app.add_subcommand("produce", "send sample records (zipcode,productN,price,timestamp)");
+  produce->footer("Needs a running server and an existing stream (`streamlake demo` creates 'sales'). Then query\n"
+                  "the records with `streamlake sql -c \"SELECT * FROM records LIMIT 10\"` (see README.md).");
   produce->add_option("--endpoint", po.endpoint, "Kinesis endpoint (default $STREAMLAKE_ENDPOINT or http://127.0.0.1:4566)");
   produce->add_option("--stream", po.stream, "stream name")->required();
   produce->add_option("--rate", po.rate, "records per second (default 100)");
@@ -172,6 +174,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> cert_names = {"localhost", "127.0.0.1", "::1"};
   int cert_days = 365;
   auto* certs = app.add_subcommand("certs", "make a self-signed TLS certificate and key (DIR/cert.pem, DIR/key.pem)");
+  certs->footer("Then: streamlake serve --tls-cert data/cert.pem --tls-key data/key.pem (docs/security.md).");
   certs->add_option("--out", certs_dir, "directory to write to (default ./data)");
   certs->add_option("--name", cert_names, "host names / IPs the certificate is for (default localhost 127.0.0.1 ::1)");
   certs->add_option("--days", cert_days, "validity in days (default 365)");
@@ -179,6 +182,8 @@ int main(int argc, char** argv) {
   sl::cli::SqlShellOptions qo;
   std::string sql_data_dir = "data";
   auto* sqlc = app.add_subcommand("sql", "SQL shell over the HTTP API (reads statements from stdin)");
+  sqlc->footer("Try: SHOW TABLES; SHOW STREAMS; SHOW VIEWS; SHOW SINKS; SELECT * FROM products LIMIT 10;\n"
+               "The SQL reference is docs/sql.md; streaming SQL docs/streaming.md; the lake docs/lake.md.");
   sqlc->add_option("-c,--command", qo.command, "run these statements and exit");
   sqlc->add_option("-f,--file", qo.file, "run the statements in this file and exit (e.g. examples/aws_solution.sql)");
   sqlc->add_option("--endpoint", qo.endpoint, "server (default $STREAMLAKE_ENDPOINT or http://127.0.0.1:4566)");
