@@ -111,8 +111,23 @@ std::string StatusBoard::status_json() const {
     pipelines.push_back(std::move(p));
   }
   out["pipelines"] = std::move(pipelines);
-  // TODO(lakecore): lake sinks (files, bytes, last commit, rows) once SHOW SINKS exists.
-  out["sinks"] = ojson::array();
+  ojson sinks = ojson::array();
+  for (const auto& k : runtime_->sinks()) {
+    ojson o;
+    o["name"] = k.name;
+    o["source"] = k.source;
+    o["format"] = k.format;
+    o["path"] = k.path;
+    o["status"] = k.status;
+    o["rows"] = k.rows;
+    o["files"] = k.files;
+    o["bytes"] = k.bytes;
+    o["last_commit_ms"] = k.last_commit_ms;
+    o["pending_rows"] = k.pending_rows;
+    o["lag_ms"] = k.lag_ms;
+    sinks.push_back(std::move(o));
+  }
+  out["sinks"] = std::move(sinks);
   ojson t = ojson::array(), rec = ojson::array(), rows = ojson::array();
   for (const Point& p : history_) {
     t.push_back(p.t_ms);
@@ -190,8 +205,23 @@ std::string StatusBoard::metrics_text(const ServerGauges& g) const {
   w.sample("streamlake_checkpoints_total", static_cast<double>(ckpt.count));
   w.family("streamlake_pipeline_epochs_total", "counter", "Pipeline rounds that read records.");
   w.sample("streamlake_pipeline_epochs_total", static_cast<double>(runtime_->epoch()));
-  // TODO(lakecore): streamlake_lake_files{sink}, streamlake_lake_bytes{sink},
-  // streamlake_lake_last_commit_timestamp_seconds{sink} once SHOW SINKS exists.
+  const auto sinks = runtime_->sinks();
+  auto per_sink = [&](const char* name, const char* type, const char* help, auto value) {
+    w.family(name, type, help);
+    for (const auto& k : sinks) w.sample(name, {{"sink", k.name}}, static_cast<double>(value(k)));
+  };
+  per_sink("streamlake_lake_rows", "gauge", "Rows in the lake table of the sink (its latest commit).",
+           [](const stream::SinkStatus& k) { return k.rows; });
+  per_sink("streamlake_lake_files", "gauge", "Data files in the lake table of the sink.",
+           [](const stream::SinkStatus& k) { return k.files; });
+  per_sink("streamlake_lake_bytes", "gauge", "Bytes of those data files.",
+           [](const stream::SinkStatus& k) { return k.bytes; });
+  per_sink("streamlake_lake_pending_rows", "gauge", "Rows written by the sink and not yet committed.",
+           [](const stream::SinkStatus& k) { return k.pending_rows; });
+  per_sink("streamlake_lake_lag_seconds", "gauge", "Age of the sink's oldest uncommitted row.",
+           [](const stream::SinkStatus& k) { return k.lag_ms / 1000.0; });
+  per_sink("streamlake_lake_last_commit_timestamp_seconds", "gauge", "When the sink last committed (Unix time).",
+           [](const stream::SinkStatus& k) { return k.last_commit_ms / 1000.0; });
 
   w.family("streamlake_http_connections", "gauge", "Open HTTP connections.");
   w.sample("streamlake_http_connections", g.http_connections);

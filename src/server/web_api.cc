@@ -245,7 +245,6 @@ std::string WebApi::catalog_json() const {
     r["columns"] = std::move(cols);
     rels.push_back(std::move(r));
   }
-  // TODO(lakecore): lake sinks (kind "sink") once SHOW SINKS exists.
   ojson out;
   out["relations"] = std::move(rels);
   return out.dump();

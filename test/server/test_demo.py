@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "kinesis"))
 import harness  # noqa: E402
 
@@ -95,6 +96,53 @@ def check_sign_in_link_and_notebook(port, lines):
         assert e.code == 401, e.code
 
 
+def duckdb(*statements):
+    out = subprocess.run(["node", os.path.join(ROOT, "scripts", "duckdb"), "-csv", *statements], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [line.split(",") for line in out.stdout.strip().splitlines()[1:]]
+
+
+def check_lake(port, data, total):
+    """The lake sinks hold every record once (after the restart too), in the partition of
+    its minute, and DuckDB reads the same rows from the files."""
+    deadline = time.monotonic() + 60
+    while True:  # the sinks commit with the next checkpoint
+        hist = sql(port, data, "SELECT count(*) FROM historical")[0][0]
+        arch = sql(port, data, "SELECT count(*) FROM products_archive")[0][0]
+        prods = sql(port, data, "SELECT count(*) FROM products")[0][0]
+        if hist == total and arch == prods:
+            break
+        assert time.monotonic() < deadline, f"lake: historical {hist} of {total}, products_archive {arch} of {prods}"
+        time.sleep(0.5)
+    want = sorted(sql(port, data, "SELECT zipcode, product, price, ts FROM records"))
+    assert sorted(sql(port, data, "SELECT zipcode, product, price, ts FROM historical")) == want
+    hist_glob = os.path.join(data, "lake", "historical", "[0-9]*", "**", "*.csv.gz")
+    arch_glob = os.path.join(data, "lake", "products_archive", "[0-9]*", "**", "*.parquet")
+    rows = duckdb(f"SELECT count(*), count(DISTINCT (zipcode, product, price, ts)) FROM read_csv('{hist_glob}')")
+    assert int(rows[0][0]) == total, f"DuckDB reads {rows[0][0]} CSV rows, the log has {total}"
+    # Every row is in the partition directory of its minute.
+    misplaced = duckdb(f"SELECT count(*) FROM read_csv('{hist_glob}', filename = true) "
+                       f"WHERE strftime(ts, '%Y/%m/%d/%H/%M') <> regexp_extract(filename, '(\\d{{4}}/\\d{{2}}/\\d{{2}}/\\d{{2}}/\\d{{2}})/[^/]*$', 1)")
+    assert int(misplaced[0][0]) == 0, f"{misplaced[0][0]} rows outside their minute's partition"
+    rows = duckdb(f"SELECT count(*), min(price), max(price) FROM read_parquet('{arch_glob}')")
+    assert int(rows[0][0]) == arch and int(rows[0][1]) >= 40 and int(rows[0][2]) <= 50, rows
+    status = get_json(port, data, "/v1/status")
+    sinks = {k["name"]: k for k in status["sinks"]}
+    assert sinks["historical"]["rows"] == total and sinks["historical"]["files"] >= 1, sinks
+    assert sinks["products_archive"]["format"] == "parquet", sinks
+
+
+def get_json(port, data, path):
+    cp = open(os.path.join(data, "credentials")).read()
+    ak = re.search(r"aws_access_key_id\s*=\s*(\S+)", cp).group(1)
+    sk = re.search(r"aws_secret_access_key\s*=\s*(\S+)", cp).group(1)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                 headers={"Authorization": "Basic " + base64.b64encode(f"{ak}:{sk}".encode()).decode()})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
 def test_demo_pipeline_end_to_end():
     assert BIN and os.path.exists(BIN), f"no binary at {BIN!r}: `make demo` runs BUILD_DIR/streamlake"
     data = tempfile.mkdtemp(prefix="sl-demo-test-")
@@ -133,6 +181,7 @@ def test_demo_pipeline_end_to_end():
             want = sorted(sql(port, data, "SELECT date_trunc('minute', ts), product, count(*) FROM records GROUP BY 1, 2"))
             assert got == want
             assert sql(port, data, "SELECT count(*) FROM records_errors")[0][0] == 0
+            check_lake(port, data, total)
         finally:
             stop(proc)
     finally:
