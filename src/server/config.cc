@@ -2,6 +2,10 @@
 
 #include <toml++/toml.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include <algorithm>
 #include <iterator>
 
@@ -53,6 +57,30 @@ Status load_config_file(const std::string& path, Config* cfg) {
   } catch (const toml::parse_error& e) {
     return invalid_argument("config " + path + ": " + std::string(e.description()) + " at line " +
                             std::to_string(e.source().begin.line));
+  }
+  // A misspelt setting is an error, not silently the default (README.md lists them all).
+  static const std::map<std::string, std::set<std::string>, std::less<>> kKnown = {
+      {"server", {"data", "host", "port", "pg_port", "pg_enabled", "query_timeout_ms", "io_threads", "max_body_bytes",
+                  "tls_cert", "tls_key"}},
+      {"storage", {"fsync"}},
+      {"streaming", {"checkpoint_interval_ms"}},
+      {"kinesis", {"region", "create_delay_ms", "delete_delay_ms", "enforce_limits"}},
+      {"ui", {"session_idle_minutes", "live_interval_ms"}},
+      {"metrics", {"public"}},
+      {"lake", {"s3"}},  // [lake.s3] checks its own keys
+      {"users", {}},
+  };
+  for (const auto& [section, node] : t) {
+    auto known = kKnown.find(section.str());
+    if (known == kKnown.end())
+      return invalid_argument("config " + path + ": unknown section [" + std::string(section.str()) + "]");
+    if (section.str() == "users") continue;
+    const toml::table* tbl = node.as_table();
+    if (!tbl) return invalid_argument("config " + path + ": [" + std::string(section.str()) + "] must be a table");
+    for (const auto& [key, value] : *tbl)
+      if (!known->second.count(std::string(key.str())))
+        return invalid_argument("config " + path + ": unknown setting " + std::string(key.str()) + " in [" +
+                                std::string(section.str()) + "]");
   }
   auto str = [&](std::string_view sect, std::string_view key, std::string* out) {
     if (auto v = t[sect][key].value<std::string>()) *out = *v;

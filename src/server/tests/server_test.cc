@@ -98,6 +98,23 @@ TEST(Config, FileOverridesDefaultsAndValidatesUsers) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Config, UnknownSectionsAndSettingsAreRefused) {
+  std::string dir = temp_dir();
+  for (const char* bad : {"[server]\nprot = 1\n", "[sever]\nport = 1\n", "[ui]\nlive_interval = 100\n",
+                          "[lake.s3]\nendpont = \"x\"\n", "[kinesis]\nenforce_limit = true\n"}) {
+    std::ofstream(dir + "/u.toml") << bad;
+    Config c;
+    Status st = load_config_file(dir + "/u.toml", &c);
+    EXPECT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("unknown"), std::string::npos) << st.message();
+  }
+  std::ofstream(dir + "/ok.toml") << "[server]\nport = 5000\n[kinesis]\nenforce_limits = true\n[lake.s3]\nregion = \"eu-west-1\"\n";
+  Config c;
+  ASSERT_TRUE(load_config_file(dir + "/ok.toml", &c).ok());
+  EXPECT_EQ(c.port, 5000);
+  EXPECT_TRUE(c.kinesis_enforce_limits);
+}
+
 TEST(Config, UiAndMetricsSections) {
   std::string dir = temp_dir();
   Config d;
