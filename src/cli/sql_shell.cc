@@ -97,9 +97,9 @@ void print_csv(const nlohmann::json& doc) {
   }
 }
 
-// Runs one statement; returns false on error (printed to stderr).
-bool run_one(net::HttpClient& client, const std::string& host_header, const std::string& auth,
-             const std::string& sql, const std::string& format) {
+// POST /v1/sql with one statement as text.
+Result<net::HttpResponse> post_sql(net::HttpClient& client, const std::string& host_header, const std::string& auth,
+                                   const std::string& sql) {
   net::HttpRequest req;
   req.method = "POST";
   req.target = req.path = "/v1/sql";
@@ -107,7 +107,13 @@ bool run_one(net::HttpClient& client, const std::string& host_header, const std:
   req.headers.emplace_back("content-type", "text/plain; charset=utf-8");
   req.headers.emplace_back("authorization", auth);
   req.body = sql;
-  auto resp = client.send(req);
+  return client.send(req);
+}
+
+// Runs one statement; returns false on error (printed to stderr).
+bool run_one(net::HttpClient& client, const std::string& host_header, const std::string& auth,
+             const std::string& sql, const std::string& format) {
+  auto resp = post_sql(client, host_header, auth, sql);
   if (!resp.ok()) {
     std::fprintf(stderr, "sql: request failed: %s\n", resp.status().message().c_str());
     return false;
@@ -180,14 +186,7 @@ class HttpSqlClient final : public SqlClient {
 
   SqlRows query(const std::string& sql) override {
     SqlRows out;
-    net::HttpRequest req;
-    req.method = "POST";
-    req.target = req.path = "/v1/sql";
-    req.headers.emplace_back("host", host_header_);
-    req.headers.emplace_back("content-type", "text/plain; charset=utf-8");
-    req.headers.emplace_back("authorization", auth_);
-    req.body = sql;
-    auto resp = client_.send(req);
+    auto resp = post_sql(client_, host_header_, auth_, sql);
     if (!resp.ok()) {
       out.error = "request failed: " + resp.status().message();
       return out;
