@@ -42,10 +42,11 @@ void print_start_hint(const sl::server::Config& cfg, const std::string& why) {
                  "streamlake: hint: port %u or %u is taken — another streamlake (or LocalStack) is running. Stop it, "
                  "or choose other ports: --port N --pg-port M.\n",
                  cfg.port, cfg.pg_port);
-  else if (why.find("ermission denied") != std::string::npos || why.find("ead-only") != std::string::npos)
+  else if (why.find("ermission denied") != std::string::npos || why.find("ead-only") != std::string::npos ||
+           why.find("data directory") != std::string::npos || why.find("ot a directory") != std::string::npos)
     std::fprintf(stderr,
-                 "streamlake: hint: the data directory %s is not writable by this user; choose another with --data DIR "
-                 "or fix its owner and permissions.\n",
+                 "streamlake: hint: the data directory %s cannot be created or written by this user; choose another "
+                 "with --data DIR, or fix its owner and permissions.\n",
                  cfg.data_dir.c_str());
 }
 

@@ -62,7 +62,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the sign-in link opens the demo notebook; its live chart moves with the producer', async () => {
+test('the sign-in link opens the demo notebook; its live chart gains points with the producer', { timeout: 240000 }, async () => {
   await page.goto(link);
   // Signed in and redirected to the app: the demo's notebook is listed.
   const entry = page.locator('ul.notebook-list li', { hasText: NOTEBOOK });
@@ -97,7 +97,11 @@ test('the sign-in link opens the demo notebook; its live chart moves with the pr
     [await status.elementHandle(), e0], { timeout: 30000 });
   const chart = live.locator('.chart');
   await chart.locator('canvas').waitFor({ timeout: 30000 });
-  assert.ok(Number(await chart.getAttribute('data-points')) >= 1, 'the live chart has points');
+  const p0 = Number(await chart.getAttribute('data-points'));
+  assert.ok(p0 >= 1, 'the live chart has points');
+  // A point per minute: the next minute's window adds one while the producer runs.
+  await page.waitForFunction(([el, n]) => Number(el.dataset.points || 0) > n, [await chart.elementHandle(), p0],
+    { timeout: 75000 });
   await page.screenshot({ path: join(ARTIFACTS, 'demo-live-chart.png') });
   // The README's picture: the products pie and the bar chart of the solution's notebook.
   await paragraphs.nth(2).evaluate((el) => el.scrollIntoView({ block: 'start' }));
