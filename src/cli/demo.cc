@@ -9,13 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/demo_sql.h"
-#include "cli/endpoint.h"
 #include "cli/produce.h"
 #include "cli/sql_shell.h"
-#include "net/http.h"
-#include "net/http_client.h"
-#include "server/credentials.h"
-#include "util/base64.h"
 
 namespace sl::cli {
 namespace {
@@ -51,21 +46,10 @@ int64_t sum_column(const SqlRows& r, const std::string& col, const std::string& 
 // Creates the demo notebook unless one of that name exists (a second run keeps the user's
 // edits). Returns its id, or "" after printing why not.
 std::string ensure_notebook(const DemoOptions& o) {
-  std::string host;
-  uint16_t port;
-  if (!parse_http_endpoint(o.endpoint, &host, &port)) return "";
-  auto kp = server::read_credentials_file(o.data_dir + "/credentials");
-  auto client = net::HttpClient::connect(host, port);
-  if (!kp.ok() || !client.ok()) return "";
-  auto call = [&](const std::string& method, const std::string& path, std::string body) -> Result<net::HttpResponse> {
-    net::HttpRequest req;
-    req.method = method;
-    req.target = req.path = path;
-    req.headers.emplace_back("host", host + ":" + std::to_string(port));
-    req.headers.emplace_back("authorization", "Basic " + base64_encode(kp->access_key + ":" + kp->secret));
-    if (!body.empty()) req.headers.emplace_back("content-type", "application/json");
-    req.body = std::move(body);
-    return client->send(req);
+  auto client = SqlClient::connect(o.endpoint, o.data_dir + "/credentials");
+  if (!client.ok()) return "";
+  auto call = [&](const std::string& method, const std::string& path, std::string body) {
+    return (*client)->call(method, path, std::move(body));
   };
   auto wanted = nlohmann::json::parse(kDemoNotebookJson);
   const std::string name = wanted.value("name", std::string());

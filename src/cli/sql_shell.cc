@@ -184,6 +184,18 @@ class HttpSqlClient final : public SqlClient {
   HttpSqlClient(net::HttpClient client, std::string host_header, std::string auth)
       : client_(std::move(client)), host_header_(std::move(host_header)), auth_(std::move(auth)) {}
 
+  Result<ApiResponse> call(const std::string& method, const std::string& path, std::string body) override {
+    net::HttpRequest req;
+    req.method = method;
+    req.target = req.path = path;
+    req.headers.emplace_back("host", host_header_);
+    req.headers.emplace_back("authorization", auth_);
+    if (!body.empty()) req.headers.emplace_back("content-type", "application/json");
+    req.body = std::move(body);
+    SL_ASSIGN_OR_RETURN(auto resp, client_.send(req));
+    return ApiResponse{resp.status, std::move(resp.body)};
+  }
+
   SqlRows query(const std::string& sql) override {
     SqlRows out;
     auto resp = post_sql(client_, host_header_, auth_, sql);

@@ -30,13 +30,21 @@ struct SqlRows {
   int column(const std::string& name) const;
 };
 
-// A connection to the HTTP SQL API for programs (the demo's status line). One thread.
+struct ApiResponse {
+  int status = 0;
+  std::string body;
+};
+
+// An authenticated connection to the HTTP API for programs (the demo's notebook and status
+// line): Basic auth with a credentials file's key pair. One thread.
 class SqlClient {
  public:
   static Result<std::unique_ptr<SqlClient>> connect(const std::string& endpoint, const std::string& credentials_file);
   virtual ~SqlClient() = default;
   // Runs one statement. Transport failures come back as error too.
   virtual SqlRows query(const std::string& sql) = 0;
+  // Any other endpoint: `body` (JSON, if not empty) to `method` `path`.
+  virtual Result<ApiResponse> call(const std::string& method, const std::string& path, std::string body) = 0;
 };
 
 }  // namespace sl::cli
