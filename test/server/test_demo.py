@@ -47,12 +47,17 @@ def start(args, data):
     return proc, port, lines
 
 
-def sql(port, data, text):
+def basic_auth(data):
+    """The Authorization header of the demo's generated key pair."""
     cp = open(os.path.join(data, "credentials")).read()
     ak = re.search(r"aws_access_key_id\s*=\s*(\S+)", cp).group(1)
     sk = re.search(r"aws_secret_access_key\s*=\s*(\S+)", cp).group(1)
+    return {"Authorization": "Basic " + base64.b64encode(f"{ak}:{sk}".encode()).decode()}
+
+
+def sql(port, data, text):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/sql", data=text.encode(), method="POST",
-                                 headers={"Authorization": "Basic " + base64.b64encode(f"{ak}:{sk}".encode()).decode()})
+                                 headers=basic_auth(data))
     with urllib.request.urlopen(req, timeout=60) as r:
         doc = json.loads(r.read())
     return [tuple(row) for row in doc["rows"]]
@@ -134,11 +139,7 @@ def check_lake(port, data, total):
 
 
 def get_json(port, data, path):
-    cp = open(os.path.join(data, "credentials")).read()
-    ak = re.search(r"aws_access_key_id\s*=\s*(\S+)", cp).group(1)
-    sk = re.search(r"aws_secret_access_key\s*=\s*(\S+)", cp).group(1)
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
-                                 headers={"Authorization": "Basic " + base64.b64encode(f"{ak}:{sk}".encode()).decode()})
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=basic_auth(data))
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
