@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,28 +22,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "kinesis"))
 import harness  # noqa: E402
+import procs  # noqa: E402
 
 BIN = os.environ.get("SL_DEMO_BIN", "")
 
 
 def start(args, data):
-    proc = subprocess.Popen([BIN] + args + ["--data", data, "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    lines = []
-    ready = threading.Event()
-
-    def drain():
-        for raw in proc.stdout:
-            lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-            if "producing 100 records/s" in lines[-1] or (args[0] == "serve" and "listening http=" in lines[-1]):
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    assert ready.wait(60), f"{args[0]} did not start: {lines}"
-    port = next((int(m.group(1)) for l in lines for m in [re.search(r"listening http=[0-9.]+:(\d+)", l)] if m), None)
-    assert port, f"no listening line: {lines}"
-    return proc, port, lines
+    ready = "producing 100 records/s" if args[0] == "demo" else "listening http="
+    proc, lines = procs.start([BIN] + args + ["--data", data, "--port", "0"], ready, timeout=60)
+    return proc, procs.listening_port(lines), lines
 
 
 def basic_auth(data):

@@ -19,11 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import procs  # noqa: E402
+
 BIN = os.environ.get("SL_DEMO_BIN", "")
 
 
@@ -36,27 +38,11 @@ def blocks(marker):
 
 
 def start(args, cwd, ready_text):
-    proc = subprocess.Popen([BIN] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    lines = []
-    ready = threading.Event()
-
-    def drain():
-        for raw in proc.stdout:
-            lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-            if ready_text in lines[-1]:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    assert ready.wait(90), f"{args[0]} did not start: {lines}"
-    assert proc.poll() is None, f"{args[0]} exited: {lines}"
-    return proc, lines
+    return procs.start([BIN] + args, ready_text, cwd=cwd)
 
 
 def ports(lines):
-    http = next(int(m.group(1)) for l in lines for m in [re.search(r"listening http=[0-9.]+:(\d+)", l)] if m)
-    pg = next(int(m.group(1)) for l in lines for m in [re.search(r"listening pg=[0-9.]+:(\d+)", l)] if m)
-    return http, pg
+    return procs.listening_port(lines, "http"), procs.listening_port(lines, "pg")
 
 
 def run_block(text, cwd, http, pg, path_first=None):
